@@ -1,0 +1,16 @@
+"""Layers, PyTorch's shape rebuilt in NumPy with every backward pass written out by hand."""
+
+from deepglossary.nn.activations import (
+    Elementwise,
+    LeakyReLU,
+    PReLU,
+    ReLU,
+    Sigmoid,
+    Softplus,
+    Tanh,
+)
+from deepglossary.nn.affine import Affine
+from deepglossary.nn.core import Layer, Parameter, Sequential, as_input, nonfinite_allowed
+
+__all__ = ["Affine", "Elementwise", "Layer", "LeakyReLU", "PReLU", "Parameter", "ReLU",
+           "Sequential", "Sigmoid", "Softplus", "Tanh", "as_input", "nonfinite_allowed"]

@@ -1,0 +1,168 @@
+"""Activation functions: Sigmoid, Tanh, ReLU, LeakyReLU, PReLU, Softplus.
+
+Each elementwise activation gives its function ``f`` and its derivative ``df``; the shared
+:class:`Elementwise` base does the bookkeeping, so the backward pass is the chain rule
+``dL/dx = dL/dy * f'(x)`` and nothing else.
+"""
+
+import numpy as np
+
+from deepglossary.nn.core import Layer, Parameter, as_input
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x), computed as 1/(1 + e^-|x|) or e^-|x|/(1 + e^-|x|): no overflow."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+class Elementwise(Layer):
+    """A layer ``y = f(x)`` applied entry by entry; backward multiplies by ``f'(x)``.
+
+    Subclasses define ``f(x)`` and ``df(x, y)``, the derivative written in terms of the input
+    ``x`` and/or the output ``y``, whichever is cheaper. Shapes: x (*), y (*) the same.
+    """
+
+    def f(self, x):
+        raise NotImplementedError
+
+    def df(self, x, y):
+        raise NotImplementedError
+
+    def forward(self, x):
+        x = as_input(x, type(self).__name__)
+        y = self.f(x)
+        self._cache = (x, y)
+        return y
+
+    def backward(self, grad_output):
+        x, y = self._saved()
+        g = self._check_grad(grad_output, x.shape, type(self).__name__)
+        return g * self.df(x, y)
+
+
+class Sigmoid(Elementwise):
+    """sigma(x) = 1 / (1 + e^-x), sigma' = sigma (1 - sigma). PyTorch twin: ``torch.nn.Sigmoid``.
+
+    Computed as 1/(1 + e^-|x|) or e^-|x|/(1 + e^-|x|) so that e^-x never overflows.
+    """
+
+    def f(self, x):
+        return sigmoid(x)
+
+    def df(self, x, y):
+        return y * (1 - y)
+
+
+class Tanh(Elementwise):
+    """tanh(x), tanh' = 1 - tanh^2. PyTorch twin: ``torch.nn.Tanh``."""
+
+    def f(self, x):
+        return np.tanh(x)
+
+    def df(self, x, y):
+        return 1 - y * y
+
+
+class ReLU(Elementwise):
+    """max(0, x); derivative 1 where x > 0, else 0 (0 at the kink, as PyTorch).
+
+    PyTorch twin: ``torch.nn.ReLU``.
+    """
+
+    def f(self, x):
+        return np.maximum(x, 0)
+
+    def df(self, x, y):
+        return (x > 0).astype(x.dtype)
+
+
+class LeakyReLU(Elementwise):
+    """x for x > 0, ``negative_slope * x`` otherwise. PyTorch twin: ``torch.nn.LeakyReLU``."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        self.negative_slope = float(negative_slope)
+
+    def f(self, x):
+        return np.where(x > 0, x, self.negative_slope * x)
+
+    def df(self, x, y):
+        return np.where(x > 0, 1, self.negative_slope).astype(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Softplus(Elementwise):
+    """log(1 + e^(beta x)) / beta, a smooth ReLU; derivative sigma(beta x).
+
+    Like PyTorch, returns x itself where ``beta * x > threshold`` (the two agree there to
+    within float rounding). PyTorch twin: ``torch.nn.Softplus``.
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        if beta <= 0:
+            raise ValueError(f"Softplus: beta must be positive, got {beta}")
+        self.beta, self.threshold = float(beta), float(threshold)
+
+    def f(self, x):
+        bx = self.beta * x
+        return np.where(bx > self.threshold, x, np.log1p(np.exp(np.minimum(bx, self.threshold)))
+                        / self.beta)
+
+    def df(self, x, y):
+        bx = self.beta * x
+        z = np.exp(np.minimum(bx, self.threshold))
+        return np.where(bx > self.threshold, 1, z / (z + 1)).astype(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class PReLU(Layer):
+    """Leaky ReLU whose negative slope ``weight`` is learned. PyTorch twin: ``torch.nn.PReLU``.
+
+    Shapes:
+        x:      (N, C, *) or any shape when ``num_parameters == 1``
+        weight: (num_parameters,)   one slope shared by all, or one per channel (dim 1)
+        y:      same as x
+
+    Backward: dL/dx = g where x > 0, a g elsewhere;  dL/da = sum of g x over x <= 0.
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=np.float64):
+        if not isinstance(num_parameters, int | np.integer) or num_parameters <= 0:
+            raise ValueError(f"PReLU: num_parameters must be a positive integer, "
+                             f"got {num_parameters!r}")
+        self.num_parameters = int(num_parameters)
+        self.weight = Parameter(np.full(num_parameters, init, dtype=dtype))
+
+    def _slope(self, x):
+        """The weight broadcast against x: one slope, or one per channel along dim 1."""
+        a = self.weight.data.astype(x.dtype, copy=False)
+        if self.num_parameters == 1:
+            return a[0]
+        if x.ndim < 2 or x.shape[1] != self.num_parameters:
+            raise ValueError(f"PReLU(num_parameters={self.num_parameters}) expects an input of "
+                             f"shape (N, {self.num_parameters}, *), got shape {x.shape}")
+        return a.reshape((1, -1) + (1,) * (x.ndim - 2))
+
+    def forward(self, x):
+        x = as_input(x, "PReLU")
+        y = np.where(x > 0, x, self._slope(x) * x)
+        self._cache = x
+        return y
+
+    def backward(self, grad_output):
+        x = self._saved()
+        g = self._check_grad(grad_output, x.shape, "PReLU")
+        negative = x <= 0
+        gx = np.where(negative, g * x, 0)                  # dL/da contribution of each entry
+        if self.num_parameters == 1:
+            self.weight.accumulate(np.array([gx.sum()]))
+        else:
+            self.weight.accumulate(gx.sum(axis=tuple(i for i in range(x.ndim) if i != 1)))
+        return np.where(negative, self._slope(x) * g, g)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

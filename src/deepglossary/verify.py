@@ -1,0 +1,284 @@
+"""Proof that a from-scratch layer computes what PyTorch computes: values and gradients.
+
+``against_torch(ours, theirs, *inputs)`` copies our parameters into the torch module by name,
+runs both forward passes, backpropagates the *same random* upstream gradient through both
+(never ``.sum()``, whose all-ones gradient hides transposed or permuted results), and compares
+the output, the gradient of every floating input and the gradient of every parameter, on
+every device torch can see (the CPU, and a CUDA GPU when there is one).
+
+The error of each compared array is ``max|ours - torch| / max(max|torch|, 1)``: a norm-wise
+relative error, so that entries tiny on the array's own scale do not blow it up, and for an
+array whose entries are all below 1 (the scale of the standard normal upstream gradient) the
+absolute error. Rounding errors are about machine epsilon times that scale, whatever the
+array's own size: 1 - tanh(x)^2 near saturation is a difference of two numbers close to 1,
+whose last bits differ between any two correct implementations. Tolerances:
+1e-10 in float64, 1e-5 in float32. A mismatch raises :class:`VerificationError` with the whole
+report; a match returns the :class:`Report`, which prints as a table in a notebook.
+
+torch is imported inside the functions, never when this module is imported.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+
+TOLERANCE = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-5}
+SCALE_FLOOR = 1.0
+
+
+class VerificationError(AssertionError):
+    """Ours and PyTorch disagree beyond tolerance; the message holds the report."""
+
+
+@dataclass
+class Row:
+    device: str
+    dtype: str
+    quantity: str
+    shape: tuple
+    abs_error: float
+    rel_error: float
+    tolerance: float
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.rel_error <= self.tolerance)
+
+
+@dataclass
+class Report:
+    """What was compared, and how far apart the two sides were."""
+
+    title: str
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+    @property
+    def max_error(self) -> float:
+        """The largest relative error over every compared array."""
+        return max((r.rel_error for r in self.rows), default=0.0)
+
+    def add(self, device, dtype, quantity, ours, theirs) -> Row:
+        ours, theirs = np.asarray(ours), np.asarray(theirs)
+        tol = TOLERANCE.get(np.dtype(dtype), 1e-5)
+        if ours.shape != theirs.shape:
+            row = Row(device, str(np.dtype(dtype)), quantity, ours.shape, np.inf, np.inf, tol)
+        else:
+            diff = np.abs(ours.astype(np.float64) - theirs.astype(np.float64))
+            abs_err = float(diff.max(initial=0.0))
+            scale = float(np.abs(theirs.astype(np.float64)).max(initial=0.0))
+            rel = abs_err / max(scale, SCALE_FLOOR)
+            if np.isnan(abs_err):
+                abs_err = rel = np.inf
+            row = Row(device, str(np.dtype(dtype)), quantity, ours.shape, abs_err, rel, tol)
+        self.rows.append(row)
+        return row
+
+    def __add__(self, other: Report) -> Report:
+        return Report(self.title + " + " + other.title, self.rows + other.rows)
+
+    def __str__(self) -> str:
+        head = f"{self.title}: {'all match' if self.ok else 'MISMATCH'}"
+        head += f" (largest relative error {self.max_error:.1e})"
+        lines = [head, f"{'device':<7}{'dtype':<9}{'compared':<22}{'shape':<16}"
+                       f"{'max abs err':>12}{'rel err':>10}  ok"]
+        for r in self.rows:
+            lines.append(f"{r.device:<7}{r.dtype:<9}{r.quantity:<22}{str(r.shape):<16}"
+                         f"{r.abs_error:>12.1e}{r.rel_error:>10.1e}  {'✓' if r.ok else '✗'}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        color = "#2e7d32" if self.ok else "#c62828"
+        verdict = "all match" if self.ok else "MISMATCH"
+        cells = "".join(
+            f"<tr><td>{r.device}</td><td>{r.dtype}</td><td><code>{html.escape(r.quantity)}"
+            f"</code></td><td>{r.shape}</td><td>{r.abs_error:.1e}</td><td>{r.rel_error:.1e}"
+            f"</td><td>{r.tolerance:.0e}</td><td>{'✓' if r.ok else '✗'}</td></tr>"
+            for r in self.rows)
+        return (f"<p><b>{html.escape(self.title)}</b>: <span style='color:{color}'><b>"
+                f"{verdict}</b></span>, largest relative error {self.max_error:.1e}</p>"
+                "<table><thead><tr><th>device</th><th>dtype</th><th>compared</th><th>shape</th>"
+                "<th>max abs error</th><th>relative error</th><th>tolerance</th><th>ok</th>"
+                f"</tr></thead><tbody>{cells}</tbody></table>")
+
+    def raise_if_mismatch(self) -> Report:
+        if not self.ok:
+            raise VerificationError("\n" + str(self))
+        return self
+
+
+def devices() -> list[str]:
+    """Every device torch can compute on here: ``["cpu"]``, plus ``"cuda"`` when present."""
+    import torch
+
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found.append("cuda")
+    return found
+
+
+def _torch_dtype(dtype):
+    import torch
+
+    return {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}[
+        np.dtype(dtype)]
+
+
+def _upstream(seed: int, shape: tuple) -> np.ndarray:
+    """A standard normal upstream gradient from a stream of its own: seeded with ``[seed,
+    0x5EED]`` so it never equals an input a test drew with ``default_rng(seed)`` (an upstream
+    gradient equal to the input makes ``g^T x`` symmetric and hides a transposed gradient)."""
+    return np.random.default_rng([seed, 0x5EED]).standard_normal(shape)
+
+
+def copy_parameters(ours, theirs, device: str = "cpu") -> None:
+    """Copy every parameter and buffer of our layer into the torch module, by name.
+
+    Raises ``ValueError`` when the two do not have the same parameter names and shapes, so
+    that a forgotten parameter cannot go unverified.
+    """
+    import torch
+
+    mine = dict(ours.named_parameters())
+    their_params = dict(theirs.named_parameters())
+    if set(mine) != set(their_params):
+        raise ValueError(f"parameter names differ: ours only {sorted(set(mine) - set(their_params))}"
+                         f", torch only {sorted(set(their_params) - set(mine))}")
+    with torch.no_grad():
+        for name, p in mine.items():
+            t = their_params[name]
+            if tuple(t.shape) != p.shape:
+                raise ValueError(f"parameter {name}: our shape {p.shape}, torch's {tuple(t.shape)}")
+            t.copy_(torch.as_tensor(p.data, device=device))
+        their_buffers = dict(theirs.named_buffers())
+        for name, b in ours.named_buffers():
+            if name in their_buffers:
+                their_buffers[name].copy_(torch.as_tensor(np.asarray(b), device=device))
+
+
+def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
+                  title: str | None = None, tolerance: float | None = None) -> Report:
+    """Run ``ours`` (a :class:`~deepglossary.nn.Layer`) and ``theirs`` on the same inputs.
+
+    Args:
+        ours: our layer; its parameters are copied into ``theirs`` before the comparison.
+        theirs: a ``torch.nn.Module`` with the same parameter names, or a plain function of
+            tensors (``torch.sigmoid``) for layers without parameters.
+        inputs: NumPy arrays; the first one's dtype (float32 or float64) sets the precision.
+        grad_output: the upstream gradient; by default a standard normal array, seeded.
+        tolerance: overrides the dtype's default relative tolerance.
+
+    ``ours.backward`` may return one array (the gradient of the first input; the other inputs
+    are then treated as constants, e.g. a loss's targets) or a tuple with one entry per input.
+
+    Returns the :class:`Report`; raises :class:`VerificationError` if anything differs.
+    """
+    import torch
+
+    inputs = [np.asarray(x) for x in inputs]
+    dtype = inputs[0].dtype
+    title = title or f"{type(ours).__name__} vs torch"
+    report = Report(title)
+    for device in devices():
+        if isinstance(theirs, torch.nn.Module):
+            theirs.to(device=device, dtype=_torch_dtype(dtype))
+            copy_parameters(ours, theirs, device)
+            theirs.train(ours.training)
+            theirs.zero_grad(set_to_none=True)
+        ours.zero_grad()
+
+        out = ours(*inputs)
+        g = grad_output
+        if g is None:
+            g = _upstream(seed, np.shape(out)).astype(dtype)
+        grads = ours.backward(g)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+
+        tins = [torch.tensor(x, device=device,
+                             requires_grad=bool(i < len(grads) and grads[i] is not None
+                                                and np.issubdtype(x.dtype, np.floating)))
+                for i, x in enumerate(inputs)]
+        tout = theirs(*tins)
+        tout.backward(torch.as_tensor(np.asarray(g), device=device))
+
+        def numpy(t):
+            return t.detach().cpu().numpy()
+
+        report.add(device, dtype, "output", out, numpy(tout))
+        for i, grad in enumerate(grads):
+            if grad is not None and tins[i].requires_grad:
+                report.add(device, dtype, f"grad input[{i}]" if len(inputs) > 1 else "grad input",
+                           grad, numpy(tins[i].grad))
+        if isinstance(theirs, torch.nn.Module):
+            their_params = dict(theirs.named_parameters())
+            for name, p in ours.named_parameters():
+                t = their_params[name].grad
+                report.add(device, dtype, f"grad {name}", p.grad,
+                           np.zeros(p.shape) if t is None else numpy(t))
+            their_buffers = dict(theirs.named_buffers())
+            for name, b in ours.named_buffers():
+                if name in their_buffers:
+                    report.add(device, dtype, name, b, numpy(their_buffers[name]))
+    if tolerance is not None:
+        for row in report.rows:
+            row.tolerance = tolerance
+    return report.raise_if_mismatch()
+
+
+def gradcheck(layer, *inputs, eps: float = 1e-6, seed: int = 0, tolerance: float = 1e-6,
+              title: str | None = None) -> Report:
+    """Check ``layer.backward`` against central differences, in float64.
+
+    With a random upstream gradient ``g`` the scalar ``L = sum(g * layer(x))`` has gradient
+    ``layer.backward(g)``; each entry of every input and parameter is nudged by ``±eps`` and
+    ``(L(+) - L(-)) / 2 eps`` compared with it. For what torch has no twin of.
+    """
+    inputs = [np.asarray(x, dtype=np.float64).copy() for x in inputs]
+    params = list(layer.named_parameters())
+    saved = [(p, p.data) for _, p in params]
+    for p, data in saved:
+        p.data = data.astype(np.float64)
+    try:
+        layer.zero_grad()
+        out = layer(*inputs)
+        g = _upstream(seed, np.shape(out))
+        grads = layer.backward(g)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+
+        def loss() -> float:
+            return float(np.sum(g * layer(*inputs)))
+
+        def numeric(array: np.ndarray) -> np.ndarray:
+            num = np.zeros_like(array)
+            flat, nflat = array.reshape(-1), num.reshape(-1)
+            for i in range(flat.size):
+                keep = flat[i]
+                flat[i] = keep + eps
+                up = loss()
+                flat[i] = keep - eps
+                down = loss()
+                flat[i] = keep
+                nflat[i] = (up - down) / (2 * eps)
+            return num
+
+        report = Report(title or f"{type(layer).__name__} vs central differences")
+        for i, grad in enumerate(grads):
+            if grad is not None:
+                report.add("cpu", np.float64, f"grad input[{i}]" if len(inputs) > 1
+                           else "grad input", grad, numeric(inputs[i]))
+        for name, p in params:
+            report.add("cpu", np.float64, f"grad {name}", p.grad, numeric(p.data))
+        for row in report.rows:
+            row.tolerance = tolerance
+    finally:
+        for p, data in saved:
+            p.data = data
+    return report.raise_if_mismatch()
