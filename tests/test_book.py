@@ -108,15 +108,20 @@ class TestChapter:
         assert md.count("{solution-start}") == md.count("{solution-end}")
 
     def test_references_with_bibliography(self, path):
+        """Citations carry the chapter's key prefix (its slug), so that two chapters can cite
+        the same paper, each in its own bibliography, without duplicate-label warnings."""
+        prefix = path.stem + "-"
         md = "\n".join(text(c) for c in self._section(path, "## References"))
         assert "{bibliography}" in md and ":filter: docname in docnames" in md
+        assert f":keyprefix: {prefix}\n" in md
         bib = (ROOT / "references.bib").read_text()
         every = "\n".join(text(c) for c in cells(path))
         keys = {k.strip() for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", every)
                 for k in group.split(",")}
         assert keys, "cite the original papers"
         for key in keys:
-            assert "{" + key + "," in bib, f"{key} is not in references.bib"
+            assert key.startswith(prefix), f"citation {key} lacks the prefix {prefix}"
+            assert "{" + key.removeprefix(prefix) + "," in bib, f"{key} is not in references.bib"
 
     def test_links_to_other_chapters_resolve(self, path):
         every = "\n".join(text(c) for c in cells(path) if c["cell_type"] == "markdown")

@@ -45,7 +45,7 @@ def explore(draw, **controls):
     """
     import ipywidgets as w
     import matplotlib.pyplot as plt
-    from IPython.display import display
+    from IPython.display import HTML, display
 
     signature = inspect.signature(draw)
     widgets = {}
@@ -61,6 +61,9 @@ def explore(draw, **controls):
 
     panel = w.HBox(list(widgets.values()), layout=w.Layout(flex_flow="row wrap"))
     display(panel)
+    display(HTML(f"<small>Controls ({', '.join(widgets)}) respond when the notebook runs in "
+                 "Jupyter or Colab (launch buttons at the top of the page); below, the figure "
+                 "for their default values.</small>"))
     handle = display(render(), display_id=True)
 
     def redraw(_change):
