@@ -15,14 +15,15 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --durations=0
+	$(BIN)/ruff check src tests tools conftest.py
+	$(BIN)/python -m pytest -n 2 --durations=0 --durations-min=0.5
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "Open: file://$(CURDIR)/_build/html/index.html"
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools
+	$(BIN)/ruff check src tests tools conftest.py
 
 # After editing a chapter: write the shared setup cell into every notebook, strip outputs.
 sync: $(STAMP)

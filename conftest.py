@@ -8,6 +8,8 @@ prints the table at the end of the run, and fails the run if a notebook exceeds 
 import collections
 import os
 
+import pytest
+
 # The suite runs two workers on two cores. One BLAS thread each (notebook kernels inherit it),
 # or the small matrix products of the chapters fight over the cores: three times slower.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -30,6 +32,7 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+@pytest.hookimpl(trylast=True)   # after pytest's own durations table
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not _times:
         return

@@ -8,6 +8,17 @@ from deepglossary.nn.activations import sigmoid
 from deepglossary.nn.core import Layer, as_input
 
 
+def prediction_and_target(prediction, target, loss: str):
+    """Check a loss's two inputs: floating arrays of the same shape; the target in the
+    prediction's dtype."""
+    p = as_input(prediction, loss)
+    t = as_input(target, f"{loss} target")
+    if t.shape != p.shape:
+        raise ValueError(f"{loss} expects a target of the prediction's shape {p.shape}, "
+                         f"got shape {t.shape}")
+    return p, t.astype(p.dtype, copy=False)
+
+
 class BCEWithLogits(Layer):
     """Binary cross-entropy on logits, averaged. PyTorch twin: ``torch.nn.BCEWithLogitsLoss``.
 
@@ -18,15 +29,11 @@ class BCEWithLogits(Layer):
     """
 
     def forward(self, logits, targets):
-        z = as_input(logits, "BCEWithLogits")
-        t = as_input(targets, "BCEWithLogits targets")
-        if t.shape != z.shape:
-            raise ValueError(f"BCEWithLogits expects targets of the logits' shape {z.shape}, "
-                             f"got shape {t.shape}")
+        z, t = prediction_and_target(logits, targets, "BCEWithLogits")
         if t.size and (t.min() < 0 or t.max() > 1):
             raise ValueError("BCEWithLogits expects targets in [0, 1], got values in "
                              f"[{t.min():g}, {t.max():g}]")
-        self._cache = (z, t.astype(z.dtype, copy=False))
+        self._cache = (z, t)
         loss = np.maximum(z, 0) - t * z + np.log1p(np.exp(-np.abs(z)))
         return loss.mean()
 
@@ -42,12 +49,8 @@ class MSE(Layer):
     """
 
     def forward(self, prediction, target):
-        p = as_input(prediction, "MSE")
-        t = as_input(target, "MSE target")
-        if t.shape != p.shape:
-            raise ValueError(f"MSE expects a target of the prediction's shape {p.shape}, "
-                             f"got shape {t.shape}")
-        self._cache = p - t.astype(p.dtype, copy=False)
+        p, t = prediction_and_target(prediction, target, "MSE")
+        self._cache = p - t
         return np.mean(self._cache**2)
 
     def backward(self, grad_output=1.0):

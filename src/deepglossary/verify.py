@@ -35,6 +35,7 @@ class VerificationError(AssertionError):
 
 @dataclass
 class Row:
+    check: str          # which comparison the row belongs to, e.g. "PReLU vs torch"
     device: str
     dtype: str
     quantity: str
@@ -67,8 +68,9 @@ class Report:
     def add(self, device, dtype, quantity, ours, theirs) -> Row:
         ours, theirs = np.asarray(ours), np.asarray(theirs)
         tol = TOLERANCE.get(np.dtype(dtype), 1e-5)
+        dtype = str(np.dtype(dtype))
         if ours.shape != theirs.shape:
-            row = Row(device, str(np.dtype(dtype)), quantity, ours.shape, np.inf, np.inf, tol)
+            row = Row(self.title, device, dtype, quantity, ours.shape, np.inf, np.inf, tol)
         else:
             diff = np.abs(ours.astype(np.float64) - theirs.astype(np.float64))
             abs_err = float(diff.max(initial=0.0))
@@ -76,38 +78,46 @@ class Report:
             rel = abs_err / max(scale, SCALE_FLOOR)
             if np.isnan(abs_err):
                 abs_err = rel = np.inf
-            row = Row(device, str(np.dtype(dtype)), quantity, ours.shape, abs_err, rel, tol)
+            row = Row(self.title, device, dtype, quantity, ours.shape, abs_err, rel, tol)
         self.rows.append(row)
         return row
 
     def __add__(self, other: Report) -> Report:
         return Report(self.title + " + " + other.title, self.rows + other.rows)
 
+    def _columns(self):
+        """Column names and each row's cells; a combined report leads with the check."""
+        combined = len({r.check for r in self.rows}) > 1
+        names = (["check"] if combined else []) + ["device", "dtype", "compared", "shape",
+                                                   "max abs error", "relative error",
+                                                   "tolerance", "ok"]
+        cells = [([r.check] if combined else []) +
+                 [r.device, r.dtype, r.quantity, str(r.shape), f"{r.abs_error:.1e}",
+                  f"{r.rel_error:.1e}", f"{r.tolerance:.0e}", "✓" if r.ok else "✗"]
+                 for r in self.rows]
+        return names, cells
+
     def __str__(self) -> str:
         head = f"{self.title}: {'all match' if self.ok else 'MISMATCH'}"
         head += f" (largest relative error {self.max_error:.1e})"
-        lines = [head, f"{'device':<7}{'dtype':<9}{'compared':<22}{'shape':<16}"
-                       f"{'max abs err':>12}{'rel err':>10}  ok"]
-        for r in self.rows:
-            lines.append(f"{r.device:<7}{r.dtype:<9}{r.quantity:<22}{str(r.shape):<16}"
-                         f"{r.abs_error:>12.1e}{r.rel_error:>10.1e}  {'✓' if r.ok else '✗'}")
-        return "\n".join(lines)
+        names, cells = self._columns()
+        widths = [max(len(n), *(len(c[i]) for c in cells)) for i, n in enumerate(names)]
+        lines = [head, "  ".join(n.ljust(w) for n, w in zip(names, widths))]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in cells]
+        return "\n".join(line.rstrip() for line in lines)
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
         color = "#2e7d32" if self.ok else "#c62828"
         verdict = "all match" if self.ok else "MISMATCH"
-        cells = "".join(
-            f"<tr><td>{r.device}</td><td>{r.dtype}</td><td><code>{html.escape(r.quantity)}"
-            f"</code></td><td>{r.shape}</td><td>{r.abs_error:.1e}</td><td>{r.rel_error:.1e}"
-            f"</td><td>{r.tolerance:.0e}</td><td>{'✓' if r.ok else '✗'}</td></tr>"
-            for r in self.rows)
+        names, cells = self._columns()
+        head = "".join(f"<th>{n}</th>" for n in names)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                       for row in cells)
         return (f"<p><b>{html.escape(self.title)}</b>: <span style='color:{color}'><b>"
                 f"{verdict}</b></span>, largest relative error {self.max_error:.1e}</p>"
-                "<table><thead><tr><th>device</th><th>dtype</th><th>compared</th><th>shape</th>"
-                "<th>max abs error</th><th>relative error</th><th>tolerance</th><th>ok</th>"
-                f"</tr></thead><tbody>{cells}</tbody></table>")
+                f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
     def raise_if_mismatch(self) -> Report:
         if not self.ok:
@@ -150,8 +160,9 @@ def copy_parameters(ours, theirs, device: str = "cpu") -> None:
     mine = dict(ours.named_parameters())
     their_params = dict(theirs.named_parameters())
     if set(mine) != set(their_params):
-        raise ValueError(f"parameter names differ: ours only {sorted(set(mine) - set(their_params))}"
-                         f", torch only {sorted(set(their_params) - set(mine))}")
+        raise ValueError(f"parameter names differ: ours only "
+                         f"{sorted(set(mine) - set(their_params))}, torch only "
+                         f"{sorted(set(their_params) - set(mine))}")
     with torch.no_grad():
         for name, p in mine.items():
             t = their_params[name]

@@ -75,7 +75,8 @@ class Parameter:
     def accumulate(self, grad: np.ndarray) -> None:
         """Add ``grad`` into ``.grad`` (gradients of a parameter used twice add up)."""
         if grad.shape != self.data.shape:
-            raise ValueError(f"gradient of shape {grad.shape} for a parameter of shape {self.shape}")
+            raise ValueError(f"gradient of shape {grad.shape} for a parameter of shape "
+                             f"{self.shape}")
         if self.grad is None:
             self.grad = grad.astype(self.data.dtype, copy=True)
         else:
@@ -183,7 +184,8 @@ class Sequential(Layer):
     def __init__(self, *layers: Layer):
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise TypeError(f"Sequential takes Layer objects, got {type(layer).__name__} at {i}")
+                raise TypeError(f"Sequential takes Layer objects, got {type(layer).__name__} "
+                                f"at position {i}")
             setattr(self, str(i), layer)
 
     def _layers(self) -> list[Layer]:
