@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --durations=0 --durations-min=0.5
 
 book: $(STAMP)
-	$(BIN)/jupyter-book build . -W --keep-going
+	$(BIN)/jupyter-book build . --all -W --keep-going
 	@echo "Open: file://$(CURDIR)/_build/html/index.html"
 
 lint: $(STAMP)

@@ -68,3 +68,14 @@ def test_report_renders_for_notebooks_and_terminals():
     assert "grad bias" in str(report)
     assert report.max_error < 1e-12
     assert set(r.device for r in report.rows) == set(devices())
+
+
+def test_report_fails_on_shape_mismatch_and_nan():
+    from deepglossary.verify import Report
+
+    report = Report("by hand")
+    assert not report.add("cpu", np.float64, "output", np.zeros(3), np.zeros(4)).ok
+    assert not report.add("cpu", np.float64, "grad", np.array([np.nan]), np.zeros(1)).ok
+    assert report.add("cpu", np.float32, "close", np.float32([1 + 1e-7]), np.float32([1])).ok
+    with pytest.raises(VerificationError, match="MISMATCH"):
+        report.raise_if_mismatch()
