@@ -6,6 +6,7 @@ import numpy as np
 
 from deepglossary.nn.activations import sigmoid
 from deepglossary.nn.core import Layer, as_input
+from deepglossary.nn.softmax import log_softmax
 
 
 def prediction_and_target(prediction, target, loss: str):
@@ -56,3 +57,94 @@ class MSE(Layer):
     def backward(self, grad_output=1.0):
         diff = self._saved()
         return np.asarray(grad_output, dtype=diff.dtype) * 2 * diff / diff.size
+
+
+def class_indices(targets, n: int, classes: int, loss: str) -> np.ndarray:
+    """Check class-index targets: integers, shape (N,), each in [0, C)."""
+    t = np.asarray(targets)
+    if not np.issubdtype(t.dtype, np.integer):
+        raise TypeError(f"{loss} expects class indices as integers, got dtype {t.dtype}")
+    if t.shape != (n,):
+        raise ValueError(f"{loss} expects targets of shape ({n},) for input of {n} rows, "
+                         f"got shape {t.shape}")
+    if n and (t.min() < 0 or t.max() >= classes):
+        raise ValueError(f"{loss} expects class indices in [0, {classes}), got values in "
+                         f"[{t.min()}, {t.max()}]")
+    return t
+
+
+def _rows_and_classes(x, loss: str, what: str) -> np.ndarray:
+    x = as_input(x, loss)
+    if x.ndim != 2:
+        raise ValueError(f"{loss} expects {what} of shape (N, C), got shape {x.shape}")
+    return x
+
+
+class CrossEntropy(Layer):
+    """Cross-entropy between a target distribution and softmax(logits), averaged over the batch.
+
+    PyTorch twin: ``torch.nn.CrossEntropyLoss(label_smoothing=...)``.
+
+    Shapes: logits (N, C); targets either class indices (N,) of an integer dtype, or
+    probabilities (N, C), rows non-negative and summing to 1. Loss: a scalar.
+
+    With q the target distribution (one-hot for indices), smoothed to
+    q (1 - eps) + eps / C, the loss is L = -(1/N) sum_n sum_c q_nc log softmax(z_n)_c and its
+    gradient is the fused dL/dz = (softmax(z) - q) / N.
+    """
+
+    def __init__(self, label_smoothing: float = 0.0):
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+        self.label_smoothing = float(label_smoothing)
+
+    def forward(self, logits, targets):
+        z = _rows_and_classes(logits, "CrossEntropy", "logits")
+        n, classes = z.shape
+        t = np.asarray(targets)
+        if np.issubdtype(t.dtype, np.integer):
+            q = np.zeros_like(z)
+            q[np.arange(n), class_indices(t, n, classes, "CrossEntropy")] = 1
+        else:
+            q = _rows_and_classes(t, "CrossEntropy", "probability targets").astype(z.dtype)
+            if q.shape != z.shape:
+                raise ValueError(f"CrossEntropy expects probability targets of the logits' "
+                                 f"shape {z.shape}, got shape {q.shape}")
+            if q.min() < 0 or not np.allclose(q.sum(axis=1), 1, atol=1e-6):
+                raise ValueError("CrossEntropy expects probability targets: non-negative rows "
+                                 "that sum to 1 (pass class indices as integers instead)")
+        if self.label_smoothing:
+            q = q * (1 - self.label_smoothing) + self.label_smoothing / classes
+        logp = log_softmax(z)
+        self._cache = (np.exp(logp), q)
+        return -(q * logp).sum() / n
+
+    def backward(self, grad_output=1.0):
+        p, q = self._saved()
+        return np.asarray(grad_output, dtype=p.dtype) * (p - q) / len(p)
+
+    def extra_repr(self) -> str:
+        return f"label_smoothing={self.label_smoothing}" if self.label_smoothing else ""
+
+
+class NLL(Layer):
+    """Negative log likelihood of the target classes, averaged. PyTorch twin:
+    ``torch.nn.NLLLoss``.
+
+    Shapes: log_probs (N, C), log-probabilities (e.g. from ``LogSoftmax``); targets (N,)
+    class indices. L = -(1/N) sum_n log_probs[n, targets_n]; dL/dlog_probs is -1/N at each
+    target entry and 0 elsewhere.
+    """
+
+    def forward(self, log_probs, targets):
+        lp = _rows_and_classes(log_probs, "NLL", "log-probabilities")
+        n, classes = lp.shape
+        t = class_indices(targets, n, classes, "NLL")
+        self._cache = (lp.shape, lp.dtype, t)
+        return -lp[np.arange(n), t].mean()
+
+    def backward(self, grad_output=1.0):
+        shape, dtype, t = self._saved()
+        grad = np.zeros(shape, dtype=dtype)
+        grad[np.arange(shape[0]), t] = -np.asarray(grad_output, dtype=dtype) / shape[0]
+        return grad

@@ -293,3 +293,75 @@ def gradcheck(layer, *inputs, eps: float = 1e-6, seed: int = 0, tolerance: float
         for p, data in saved:
             p.data = data
     return report.raise_if_mismatch()
+
+
+@dataclass
+class TrainingComparison:
+    """Loss of every step of the same training run in ours and in torch, and their times."""
+
+    ours: np.ndarray
+    torch: np.ndarray
+    ours_seconds: float
+    torch_seconds: float
+    threads: int
+
+    @property
+    def max_difference(self) -> float:
+        return float(np.abs(self.ours - self.torch).max())
+
+    def __str__(self) -> str:
+        return (f"{len(self.ours)} steps: largest difference between the loss curves "
+                f"{self.max_difference:.1e}; ours {self.ours_seconds:.2f} s, torch "
+                f"{self.torch_seconds:.2f} s ({self.ours_seconds / self.torch_seconds:.2f}x), "
+                f"{self.threads} thread(s) each")
+
+
+def training_against_torch(ours, theirs, x, y, *, lr: float, batch_size: int, epochs: int = 1,
+                           seed: int = 0, threads: int = 1) -> TrainingComparison:
+    """Train ``ours`` (with ``losses.CrossEntropy`` and ``optim.SGD``) and ``theirs`` (with
+    ``torch.nn.CrossEntropyLoss`` and ``torch.optim.SGD``) from the same initial weights on the
+    same minibatches, in ``x``'s dtype, both limited to ``threads`` threads.
+
+    Returns both loss curves and both wall times; the curves should agree to rounding.
+    """
+    import time
+
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from deepglossary.losses import CrossEntropy
+    from deepglossary.optim import SGD
+    from deepglossary.train import batches
+
+    theirs.to(dtype=_torch_dtype(x.dtype))
+    copy_parameters(ours, theirs)
+    plan = [b for _ in range(epochs) for b in batches(len(x), batch_size,
+                                                       np.random.default_rng(seed))]
+    xt, yt = torch.from_numpy(x), torch.from_numpy(np.asarray(y, dtype=np.int64))
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        with threadpool_limits(limits=threads):
+            loss_fn, optimizer, ours_loss = CrossEntropy(), SGD(ours.parameters(), lr=lr), []
+            start = time.perf_counter()
+            for index in plan:
+                optimizer.zero_grad()
+                ours_loss.append(loss_fn(ours(x[index]), y[index]))
+                ours.backward(loss_fn.backward())
+                optimizer.step()
+            ours_seconds = time.perf_counter() - start
+
+            t_loss_fn = torch.nn.CrossEntropyLoss()
+            t_optimizer, torch_loss = torch.optim.SGD(theirs.parameters(), lr=lr), []
+            start = time.perf_counter()
+            for index in plan:
+                t_optimizer.zero_grad()
+                loss = t_loss_fn(theirs(xt[index]), yt[index])
+                loss.backward()
+                t_optimizer.step()
+                torch_loss.append(loss.item())
+            torch_seconds = time.perf_counter() - start
+    finally:
+        torch.set_num_threads(before)
+    return TrainingComparison(np.array(ours_loss), np.array(torch_loss), ours_seconds,
+                              torch_seconds, threads)

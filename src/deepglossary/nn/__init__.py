@@ -11,6 +11,8 @@ from deepglossary.nn.activations import (
 )
 from deepglossary.nn.affine import Affine
 from deepglossary.nn.core import Layer, Parameter, Sequential, as_input, nonfinite_allowed
+from deepglossary.nn.softmax import LogSoftmax, Softmax
 
-__all__ = ["Affine", "Elementwise", "Layer", "LeakyReLU", "PReLU", "Parameter", "ReLU",
-           "Sequential", "Sigmoid", "Softplus", "Tanh", "as_input", "nonfinite_allowed"]
+__all__ = ["Affine", "Elementwise", "Layer", "LeakyReLU", "LogSoftmax", "PReLU", "Parameter",
+           "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh", "as_input",
+           "nonfinite_allowed"]

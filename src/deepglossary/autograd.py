@@ -1,0 +1,194 @@
+"""A small reverse-mode automatic differentiation engine over NumPy arrays.
+
+Each operation makes a new :class:`Tensor` that remembers its inputs and a closure that
+pushes its gradient back to them (the operation's backward, derived in the Backpropagation
+chapter). ``Tensor.backward()`` orders the graph topologically and runs the closures from the
+output back to the leaves, so every node's gradient is complete before it is passed on.
+
+Broadcasting follows NumPy. An input that was broadcast receives the gradient summed over the
+broadcast dimensions (:func:`unbroadcast`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``: over leading dimensions NumPy added, and over
+    dimensions where ``shape`` has size 1. (An input used n times gets n gradients, added.)"""
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis=axis, keepdims=True)
+    return grad
+
+
+class Tensor:
+    """An array with a gradient. PyTorch twin: ``torch.Tensor`` with ``requires_grad=True``."""
+
+    def __init__(self, data, _parents: tuple = (), _op: str = ""):
+        data = np.asarray(data)
+        self.data = data if np.issubdtype(data.dtype, np.floating) else data.astype(np.float64)
+        self.grad: np.ndarray | None = None
+        self._parents = _parents
+        self._op = _op
+        self._backward = lambda: None
+
+    shape = property(lambda self: self.data.shape)
+
+    def __repr__(self) -> str:
+        return f"Tensor(shape={self.shape}, op={self._op or 'leaf'!r})"
+
+    def _accumulate(self, grad: np.ndarray) -> None:
+        grad = unbroadcast(grad, self.shape)
+        self.grad = grad.copy() if self.grad is None else self.grad + grad
+
+    @staticmethod
+    def lift(x) -> Tensor:
+        return x if isinstance(x, Tensor) else Tensor(x)
+
+    # -- the primitives: forward, and right beside it the backward ----------------------
+    def __add__(self, other) -> Tensor:
+        other = Tensor.lift(other)
+        out = Tensor(self.data + other.data, (self, other), "+")
+
+        def backward():                      # d(a + b)/da = 1, d(a + b)/db = 1
+            self._accumulate(out.grad)
+            other._accumulate(out.grad)
+        out._backward = backward
+        return out
+
+    def __mul__(self, other) -> Tensor:
+        other = Tensor.lift(other)
+        out = Tensor(self.data * other.data, (self, other), "*")
+
+        def backward():                      # d(a b)/da = b, d(a b)/db = a
+            self._accumulate(out.grad * other.data)
+            other._accumulate(out.grad * self.data)
+        out._backward = backward
+        return out
+
+    def __matmul__(self, other) -> Tensor:
+        other = Tensor.lift(other)
+        if self.data.ndim != 2 or other.data.ndim != 2:
+            raise ValueError(f"matmul takes two matrices, got shapes {self.shape} and "
+                             f"{other.shape}")
+        out = Tensor(self.data @ other.data, (self, other), "@")
+
+        def backward():                      # C = A B: dA = G B^T, dB = A^T G
+            self._accumulate(out.grad @ other.data.T)
+            other._accumulate(self.data.T @ out.grad)
+        out._backward = backward
+        return out
+
+    def sum(self, axis=None, keepdims: bool = False) -> Tensor:
+        out = Tensor(self.data.sum(axis=axis, keepdims=keepdims), (self,), "sum")
+
+        def backward():                      # every summed entry gets the output's gradient
+            grad = out.grad
+            if axis is not None and not keepdims:
+                grad = np.expand_dims(grad, axis)
+            self._accumulate(np.broadcast_to(grad, self.shape))
+        out._backward = backward
+        return out
+
+    def exp(self) -> Tensor:
+        out = Tensor(np.exp(self.data), (self,), "exp")
+
+        def backward():                      # (e^x)' = e^x, the output itself
+            self._accumulate(out.grad * out.data)
+        out._backward = backward
+        return out
+
+    def log(self) -> Tensor:
+        out = Tensor(np.log(self.data), (self,), "log")
+
+        def backward():                      # (log x)' = 1 / x
+            self._accumulate(out.grad / self.data)
+        out._backward = backward
+        return out
+
+    def tanh(self) -> Tensor:
+        out = Tensor(np.tanh(self.data), (self,), "tanh")
+
+        def backward():                      # tanh' = 1 - tanh^2
+            self._accumulate(out.grad * (1 - out.data**2))
+        out._backward = backward
+        return out
+
+    def relu(self) -> Tensor:
+        out = Tensor(np.maximum(self.data, 0), (self,), "relu")
+
+        def backward():                      # 1 where x > 0, else 0
+            self._accumulate(out.grad * (self.data > 0))
+        out._backward = backward
+        return out
+
+    def __pow__(self, exponent: float) -> Tensor:
+        if not isinstance(exponent, int | float):
+            raise TypeError("only constant exponents are supported")
+        out = Tensor(self.data**exponent, (self,), f"**{exponent}")
+
+        def backward():                      # (x^k)' = k x^(k-1)
+            self._accumulate(out.grad * exponent * self.data ** (exponent - 1))
+        out._backward = backward
+        return out
+
+    # -- composites: built from the primitives, so they need no backward of their own -----
+    def __neg__(self) -> Tensor:
+        return self * -1.0
+
+    def __sub__(self, other) -> Tensor:
+        return self + (-Tensor.lift(other))
+
+    def __truediv__(self, other) -> Tensor:
+        return self * Tensor.lift(other) ** -1.0
+
+    def __radd__(self, other) -> Tensor:
+        return self + other
+
+    def __rmul__(self, other) -> Tensor:
+        return self * other
+
+    def __rsub__(self, other) -> Tensor:
+        return Tensor.lift(other) - self
+
+    def __rtruediv__(self, other) -> Tensor:
+        return Tensor.lift(other) / self
+
+    def mean(self, axis=None, keepdims: bool = False) -> Tensor:
+        n = self.data.size if axis is None else self.data.shape[axis]
+        return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n)
+
+    # -- reverse mode ---------------------------------------------------------------------
+    def backward(self, grad=None) -> None:
+        """Fill ``.grad`` of every tensor this one depends on.
+
+        ``grad`` is dL/dself; it may be left out when self is a single number (then 1).
+        """
+        if grad is None:
+            if self.data.size != 1:
+                raise ValueError(f"backward() of a tensor of shape {self.shape} needs its "
+                                 "upstream gradient; only a scalar can start with 1")
+            grad = np.ones_like(self.data)
+        grad = np.asarray(grad, dtype=self.data.dtype)
+        if grad.shape != self.shape:
+            raise ValueError(f"gradient of shape {grad.shape} for a tensor of shape {self.shape}")
+        order, seen = [], set()
+
+        def visit(node):                     # depth-first: parents before children
+            if id(node) not in seen:
+                seen.add(id(node))
+                for parent in node._parents:
+                    visit(parent)
+                order.append(node)
+        visit(self)
+        for node in order:
+            if node is not self and node._parents:
+                node.grad = None             # intermediate gradients start from zero
+        self.grad = grad
+        for node in reversed(order):
+            if node._parents and node.grad is not None:
+                node._backward()

@@ -1,0 +1,89 @@
+"""MNIST: the shipped subset, and the download path exercised against local files."""
+
+import gzip
+import hashlib
+
+import numpy as np
+import pytest
+
+from deepglossary.data import mnist, read_idx
+from deepglossary.data.mnist import FILES
+
+
+def test_shipped_subset_is_real_balanced_and_split():
+    data = mnist()
+    assert data.x_train.shape == (4000, 784) and data.x_test.shape == (1000, 784)
+    assert data.x_train.min() == 0 and data.x_train.max() == 1
+    assert (np.bincount(data.y_train) == 400).all() and (np.bincount(data.y_test) == 100).all()
+    train_images = {row.tobytes() for row in data.x_train}
+    assert not any(row.tobytes() in train_images for row in data.x_test), "split overlaps"
+    raw = mnist(dtype=np.uint8, flatten=False)
+    assert raw.x_train.dtype == np.uint8 and raw.x_train.shape == (4000, 28, 28)
+    np.testing.assert_array_equal(raw.x_train.reshape(4000, -1) / 255, data.x_train)
+
+
+def write_idx(path, array):
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    """A local 'mirror' holding the four files, built from the shipped digits."""
+    raw = mnist(dtype=np.uint8, flatten=False)
+    site = tmp_path / "mirror"
+    site.mkdir()
+    arrays = {"train-images-idx3-ubyte.gz": raw.x_train[:300],
+              "train-labels-idx1-ubyte.gz": raw.y_train[:300],
+              "t10k-images-idx3-ubyte.gz": raw.x_test[:50],
+              "t10k-labels-idx1-ubyte.gz": raw.y_test[:50]}
+    sums = {}
+    for name, array in arrays.items():
+        write_idx(site / name, array)
+        sums[name] = hashlib.sha256((site / name).read_bytes()).hexdigest()
+    return site, sums, raw
+
+
+def test_full_download_checks_caches_and_parses(tmp_path, mirror):
+    site, sums, raw = mirror
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    url = site.as_uri() + "/"
+    data = mnist(full=True, cache_dir=cache, mirrors=["file:///nonexistent/", url],
+                 checksums=sums, dtype=np.uint8, flatten=False)
+    np.testing.assert_array_equal(data.x_train, raw.x_train[:300])
+    np.testing.assert_array_equal(data.y_test, raw.y_test[:50])
+    assert sorted(p.name for p in cache.iterdir()) == sorted(FILES)
+    (site / "t10k-labels-idx1-ubyte.gz").unlink()          # now served from the cache only
+    again = mnist(full=True, cache_dir=cache, mirrors=[url], checksums=sums)
+    assert again.x_train.shape == (300, 784)
+
+
+def test_corrupted_download_is_named_and_never_used(tmp_path, mirror):
+    site, sums, _ = mirror
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    with gzip.open(site / "train-labels-idx1-ubyte.gz", "ab") as f:
+        f.write(b"\x01")                                     # one byte too many
+    with pytest.raises(ValueError, match="corrupted download of train-labels.*sha256"):
+        mnist(full=True, cache_dir=cache, mirrors=[site.as_uri() + "/"], checksums=sums)
+    assert not (cache / "train-labels-idx1-ubyte.gz").exists()
+    assert not list(cache.glob("*.part"))
+
+
+def test_missing_cache_directory_is_refused(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        mnist(full=True, cache_dir=tmp_path / "nope")
+
+
+def test_read_idx_refuses_non_idx_and_truncated(tmp_path):
+    bad = tmp_path / "bad"
+    bad.write_bytes(b"\x01\x02\x03\x04")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        read_idx(bad)
+    short = tmp_path / "short"
+    short.write_bytes(bytes([0, 0, 8, 1]) + (10).to_bytes(4, "big") + b"\x00" * 9)
+    with pytest.raises(ValueError, match="promises shape"):
+        read_idx(short)
