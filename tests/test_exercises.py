@@ -56,3 +56,83 @@ def test_activation_checker():
     blocks.check_activation(SiLU, torch.nn.SiLU)
     with pytest.raises(AssertionError):
         blocks.check_activation(WrongSiLU, torch.nn.SiLU)
+
+
+def test_softmax_checkers():
+    def stable(z):
+        e = np.exp(z - z.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+
+    blocks.check_stable_softmax(stable)
+    with pytest.raises((AssertionError, FloatingPointError)):
+        with np.errstate(all="ignore"):
+            blocks.check_stable_softmax(lambda z: np.exp(z) / np.exp(z).sum(-1, keepdims=True))
+    blocks.check_softmax_jacobian(lambda y: np.diag(y) - np.outer(y, y))
+    with pytest.raises(AssertionError):
+        blocks.check_softmax_jacobian(lambda y: np.diag(y))
+
+
+def test_mlp_backward_checker():
+    def right(x, w1, b1, w2, b2, g):
+        a = x @ w1.T + b1
+        h = np.maximum(a, 0)
+        dh = g @ w2
+        da = dh * (a > 0)
+        return da.T @ x, da.sum(0), g.T @ h, g.sum(0)
+
+    blocks.check_mlp_backward(right)
+    with pytest.raises(AssertionError):   # forgets the ReLU mask
+        blocks.check_mlp_backward(lambda x, w1, b1, w2, b2, g: (
+            (g @ w2).T @ x, (g @ w2).sum(0), *right(x, w1, b1, w2, b2, g)[2:]))
+
+
+def test_learning_checkers():
+    from deepglossary.autograd import Tensor
+    from deepglossary.exercises import learning
+    from deepglossary.nn.softmax import softmax
+
+    def ce_grad(z, t):
+        q = np.eye(z.shape[1])[t]
+        return (softmax(z) - q) / len(z)
+
+    learning.check_cross_entropy_grad(ce_grad)
+    with pytest.raises(AssertionError):
+        learning.check_cross_entropy_grad(lambda z, t: ce_grad(z, t) * len(z))
+    learning.check_nll(lambda lp, t: -lp[np.arange(len(t)), t].mean())
+    with pytest.raises(AssertionError):
+        learning.check_nll(lambda lp, t: -lp[np.arange(len(t)), t].sum())
+
+    def numerical(f, x, eps):
+        g = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            keep = x[i]
+            x[i] = keep + eps
+            up = f(x)
+            x[i] = keep - eps
+            g[i] = (up - f(x)) / (2 * eps)
+            x[i] = keep
+        return g
+
+    learning.check_numerical_gradient(numerical)
+    with pytest.raises(AssertionError):
+        learning.check_numerical_gradient(lambda f, x, eps: np.zeros_like(x))
+
+    def sigmoid(t):
+        out = Tensor(1 / (1 + np.exp(-t.data)), (t,), "sigmoid")
+
+        def backward():
+            t._accumulate(out.grad * out.data * (1 - out.data))
+        out._backward = backward
+        return out
+
+    learning.check_sigmoid_primitive(sigmoid)
+    with pytest.raises(AssertionError):
+        learning.check_sigmoid_primitive(lambda t: Tensor(1 / (1 + np.exp(-t.data))) + t * 0.0)
+
+    def nearest(x_train, y_train, x):
+        means = np.stack([x_train[y_train == c].mean(0) for c in np.unique(y_train)])
+        return ((x[:, None] - means[None]) ** 2).sum(-1).argmin(1)
+
+    learning.check_nearest_mean(nearest)
+    with pytest.raises(AssertionError):
+        learning.check_nearest_mean(lambda x_train, y_train, x: np.zeros(len(x), int))

@@ -77,3 +77,46 @@ def check_tanh_via_sigmoid(tanh_via_sigmoid, cases: int = 4):
         x = rng.standard_normal(k + 3) * 10 ** (k - 1)
         compare("tanh_via_sigmoid(x)", tanh_via_sigmoid(x), np.tanh(x), case=f"x = {x}")
     return passed("tanh_via_sigmoid", cases)
+
+
+def check_stable_softmax(softmax, cases: int = 5):
+    """``softmax(z)`` along the last axis, finite even for logits of +-1e4."""
+    rng = np.random.default_rng(6)
+    for k in range(cases):
+        z = rng.standard_normal((3, k + 2)) * 10 ** (k - 1)
+        if k == cases - 1:
+            z[0] = [1e4, -1e4] + [0.0] * k
+        compare("softmax(z)", softmax(z), nn.Softmax()(z), case=f"z =\n{z}")
+    return passed("softmax", cases)
+
+
+def check_softmax_jacobian(jacobian, cases: int = 4):
+    """``jacobian(y)`` gives the (C, C) matrix dy_i/dz_j for y = softmax(z), a vector."""
+    rng = np.random.default_rng(7)
+    for k in range(cases):
+        z = rng.standard_normal(k + 2)
+        layer = nn.Softmax()
+        y = layer(z)
+        expected = np.stack([layer.backward(e) for e in np.eye(len(z))])   # row i: dy_i/dz
+        compare("jacobian(y)", jacobian(y), expected, case=f"z = {z}")
+    return passed("softmax jacobian", cases)
+
+
+def check_mlp_backward(mlp_backward, cases: int = 3):
+    """``mlp_backward(x, W1, b1, W2, b2, grad_logits)`` for logits = relu(x W1^T + b1) W2^T + b2
+    returns ``(dW1, db1, dW2, db2)``."""
+    from deepglossary.models import MLP
+
+    rng = np.random.default_rng(8)
+    for k in range(cases):
+        sizes = [int(s) for s in rng.integers(2, 7, size=3)]
+        model = MLP(sizes, rng=rng)
+        x = rng.standard_normal((k + 3, sizes[0]))
+        g = rng.standard_normal((k + 3, sizes[2]))
+        model(x)
+        model.backward(g)
+        w1, b1, w2, b2 = (p.data.copy() for p in model.parameters())
+        got = mlp_backward(x, w1, b1, w2, b2, g)
+        for name, mine, p in zip(("dW1", "db1", "dW2", "db2"), got, model.parameters()):
+            compare(name, mine, p.grad, case=f"sizes {sizes}, batch {k + 3}")
+    return passed("mlp_backward", cases)
