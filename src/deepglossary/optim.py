@@ -1,12 +1,27 @@
-"""Optimizers with ``torch.optim``'s update formulas and defaults.
+"""Optimizers with ``torch.optim``'s update formulas, defaults and state, and gradient
+clipping as ``torch.nn.utils`` does it.
 
-This first one is plain stochastic gradient descent; momentum, Nesterov, weight decay and the
-adaptive methods come with the optimization chapters.
+Every optimizer takes an iterable of :class:`~deepglossary.nn.Parameter`, offers ``step()`` and
+``zero_grad()``, skips parameters whose ``grad`` is ``None``, and keeps its per-parameter state
+in ``self.state[i]`` (a dict, like torch's). The update of each is written out in ``_update``
+exactly as its chapter derives it.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+
+def _check(name: str, value: float, low: float = 0.0, *, strict: bool = False,
+           high: float | None = None, message: str | None = None) -> float:
+    """Refuse a hyperparameter outside its range with torch's wording."""
+    value = float(value)
+    bad = (value <= low if strict else value < low) or (high is not None and value >= high)
+    if bad or math.isnan(value):
+        raise ValueError(message or f"Invalid {name}: {value}")
+    return value
 
 
 class Optimizer:
@@ -19,28 +34,245 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError("optimizer got an empty parameter list")
+        self.state: list[dict] = [{} for _ in self.params]
 
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad = None
 
     def step(self) -> None:
+        for p, state in zip(self.params, self.state):
+            if p.grad is not None:
+                p.data[...] = self._update(p.data, p.grad.astype(p.data.dtype), state)
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> np.ndarray:
         raise NotImplementedError
 
 
 class SGD(Optimizer):
-    """p <- p - lr * dL/dp, for every parameter that has a gradient.
+    """Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay.
 
-    PyTorch twin: ``torch.optim.SGD(params, lr)`` (without momentum).
+    PyTorch twin: ``torch.optim.SGD``. With g the gradient (plus ``weight_decay * p``):
+    without momentum p <- p - lr g; with it, b <- momentum b + (1 - dampening) g (b = g at the
+    first step) and p <- p - lr b, or p <- p - lr (g + momentum b) for Nesterov.
     """
 
-    def __init__(self, params, lr: float = 1e-3):
-        if not lr >= 0:
-            raise ValueError(f"Invalid learning rate: {lr} (it must be >= 0)")
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False):
+        self.lr = _check("learning rate", lr)
+        self.momentum = _check("momentum value", momentum)
+        self.dampening = float(dampening)
+        self.weight_decay = _check("weight_decay value", weight_decay)
+        self.nesterov = bool(nesterov)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params)
-        self.lr = float(lr)
 
-    def step(self) -> None:
-        for p in self.params:
-            if p.grad is not None:
-                p.data -= np.asarray(self.lr, dtype=p.data.dtype) * p.grad
+    def _update(self, p, g, state):
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        if self.momentum:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = g.copy()
+            else:
+                state["momentum_buffer"] = (self.momentum * state["momentum_buffer"]
+                                            + (1 - self.dampening) * g)
+            buf = state["momentum_buffer"]
+            g = g + self.momentum * buf if self.nesterov else buf
+        return p - self.lr * g
+
+
+class Adagrad(Optimizer):
+    """Per-parameter step sizes from the sum of all past squared gradients.
+
+    PyTorch twin: ``torch.optim.Adagrad``. s <- s + g^2; p <- p - lr_t g / (sqrt(s) + eps),
+    with lr_t = lr / (1 + (t - 1) lr_decay).
+    """
+
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10):
+        self.lr = _check("learning rate", lr)
+        self.lr_decay = _check("lr_decay value", lr_decay)
+        self.weight_decay = _check("weight_decay value", weight_decay)
+        self.initial_accumulator_value = _check("initial_accumulator_value",
+                                                initial_accumulator_value)
+        self.eps = _check("epsilon value", eps, strict=True)
+        super().__init__(params)
+
+    def _update(self, p, g, state):
+        if not state:
+            state["step"] = 0
+            state["sum"] = np.full_like(p, self.initial_accumulator_value)
+        state["step"] += 1
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        lr_t = self.lr / (1 + (state["step"] - 1) * self.lr_decay)
+        state["sum"] = state["sum"] + g * g
+        return p - lr_t * g / (np.sqrt(state["sum"]) + self.eps)
+
+
+class Adadelta(Optimizer):
+    """Adagrad's decaying step repaired: leaky averages of squared gradients *and* of squared
+    updates, whose ratio gives the step the units of the parameter.
+
+    PyTorch twin: ``torch.optim.Adadelta``. E[g^2] <- rho E[g^2] + (1 - rho) g^2;
+    d = sqrt(E[d^2] + eps) / sqrt(E[g^2] + eps) g; E[d^2] <- rho E[d^2] + (1 - rho) d^2;
+    p <- p - lr d.
+    """
+
+    def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0.0):
+        self.lr = _check("learning rate", lr)
+        self.rho = _check("rho value", rho, high=1.0 + 1e-12,
+                          message=f"Invalid rho value: {rho} (it must lie in [0, 1])")
+        self.eps = _check("epsilon value", eps, strict=True)
+        self.weight_decay = _check("weight_decay value", weight_decay)
+        super().__init__(params)
+
+    def _update(self, p, g, state):
+        if not state:
+            state["square_avg"] = np.zeros_like(p)
+            state["acc_delta"] = np.zeros_like(p)
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        rho = self.rho
+        state["square_avg"] = rho * state["square_avg"] + (1 - rho) * g * g
+        delta = np.sqrt(state["acc_delta"] + self.eps) / np.sqrt(state["square_avg"] + self.eps) * g
+        state["acc_delta"] = rho * state["acc_delta"] + (1 - rho) * delta * delta
+        return p - self.lr * delta
+
+
+class RMSprop(Optimizer):
+    """Divide each step by the root of a leaky average of squared gradients.
+
+    PyTorch twin: ``torch.optim.RMSprop``. v <- alpha v + (1 - alpha) g^2; with ``centered``
+    the variance v - m^2 (m the leaky mean of g) replaces v; step = g / (sqrt(.) + eps), fed
+    through a momentum buffer when ``momentum`` > 0.
+    """
+
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
+        self.lr = _check("learning rate", lr)
+        self.alpha = _check("alpha value", alpha)
+        self.eps = _check("epsilon value", eps, strict=True)
+        self.weight_decay = _check("weight_decay value", weight_decay)
+        self.momentum = _check("momentum value", momentum)
+        self.centered = bool(centered)
+        super().__init__(params)
+
+    def _update(self, p, g, state):
+        if not state:
+            state["square_avg"] = np.zeros_like(p)
+            if self.momentum:
+                state["momentum_buffer"] = np.zeros_like(p)
+            if self.centered:
+                state["grad_avg"] = np.zeros_like(p)
+        if self.weight_decay:
+            g = g + self.weight_decay * p
+        a = self.alpha
+        state["square_avg"] = a * state["square_avg"] + (1 - a) * g * g
+        if self.centered:
+            state["grad_avg"] = a * state["grad_avg"] + (1 - a) * g
+            avg = np.sqrt(state["square_avg"] - state["grad_avg"] ** 2) + self.eps
+        else:
+            avg = np.sqrt(state["square_avg"]) + self.eps
+        if self.momentum:
+            state["momentum_buffer"] = self.momentum * state["momentum_buffer"] + g / avg
+            return p - self.lr * state["momentum_buffer"]
+        return p - self.lr * g / avg
+
+
+class Adam(Optimizer):
+    """Momentum's running mean of the gradient over RMSprop's running root mean square, both
+    corrected for starting at zero.
+
+    PyTorch twin: ``torch.optim.Adam``. m <- b1 m + (1 - b1) g; v <- b2 v + (1 - b2) g^2;
+    p <- p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps); with ``amsgrad`` the
+    running maximum of v replaces v. ``weight_decay`` adds ``weight_decay * p`` to g (L2
+    regularisation, coupled to the adaptive scaling); :class:`AdamW` decouples it.
+    """
+
+    decoupled = False
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False):
+        self.lr = _check("learning rate", lr)
+        self.eps = _check("epsilon value", eps, strict=True)
+        for i, beta in enumerate(betas):
+            _check("beta", beta, high=1.0,
+                   message=f"Invalid beta parameter at index {i}: {beta} (it must lie in [0, 1))")
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.weight_decay = _check("weight_decay value", weight_decay)
+        self.amsgrad = bool(amsgrad)
+        super().__init__(params)
+
+    def _update(self, p, g, state):
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p)
+            state["exp_avg_sq"] = np.zeros_like(p)
+            if self.amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(p)
+        state["step"] += 1
+        t, (b1, b2) = state["step"], self.betas
+        if self.weight_decay:
+            if self.decoupled:
+                p = p * (1 - self.lr * self.weight_decay)
+            else:
+                g = g + self.weight_decay * p
+        state["exp_avg"] = b1 * state["exp_avg"] + (1 - b1) * g
+        state["exp_avg_sq"] = b2 * state["exp_avg_sq"] + (1 - b2) * g * g
+        v = state["exp_avg_sq"]
+        if self.amsgrad:
+            state["max_exp_avg_sq"] = np.maximum(state["max_exp_avg_sq"], v)
+            v = state["max_exp_avg_sq"]
+        step_size = self.lr / (1 - b1**t)
+        denom = np.sqrt(v) / math.sqrt(1 - b2**t) + self.eps
+        return p - step_size * state["exp_avg"] / denom
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p <- p (1 - lr weight_decay) before the Adam step.
+
+    PyTorch twin: ``torch.optim.AdamW`` (whose default ``weight_decay`` is 0.01).
+    """
+
+    decoupled = True
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0) -> float:
+    """Rescale all gradients together so that their joint norm is at most ``max_norm``.
+
+    PyTorch twin: ``torch.nn.utils.clip_grad_norm_``: the total norm is the ``norm_type``-norm
+    of the per-parameter norms; every gradient is multiplied by
+    min(1, max_norm / (total_norm + 1e-6)). Returns the total norm before clipping.
+    """
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return 0.0
+    max_norm, norm_type = float(max_norm), float(norm_type)
+    if norm_type == math.inf:
+        total = max(float(np.abs(g).max(initial=0.0)) for g in grads)
+    else:
+        norms = np.array([np.linalg.norm(g.ravel(), norm_type) for g in grads])
+        total = float(np.linalg.norm(norms, norm_type))
+    coefficient = min(max_norm / (total + 1e-6), 1.0)
+    for g in grads:
+        g *= coefficient
+    return total
+
+
+def clip_grad_value(parameters, clip_value: float) -> None:
+    """Clamp every gradient entry into [-clip_value, clip_value].
+
+    PyTorch twin: ``torch.nn.utils.clip_grad_value_``.
+    """
+    clip_value = float(clip_value)
+    for p in parameters:
+        if p.grad is not None:
+            np.clip(p.grad, -clip_value, clip_value, out=p.grad)

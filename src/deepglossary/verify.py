@@ -365,3 +365,38 @@ def training_against_torch(ours, theirs, x, y, *, lr: float, batch_size: int, ep
         torch.set_num_threads(before)
     return TrainingComparison(np.array(ours_loss), np.array(torch_loss), ours_seconds,
                               torch_seconds, threads)
+
+
+def optimizer_against_torch(make_ours, make_theirs, *, shapes=((3, 4), (4,)), steps: int = 100,
+                            seed: int = 0, dtype=np.float64, title: str | None = None) -> Report:
+    """``steps`` updates of our optimizer and of torch's from the same start on the same
+    gradient sequence; compares every parameter after the last step (and after the first).
+
+    ``make_ours(params)`` and ``make_theirs(tensors)`` build the two optimizers, e.g.
+    ``lambda ps: optim.Adam(ps, lr=0.1)`` and ``lambda ts: torch.optim.Adam(ts, lr=0.1)``.
+    The gradients are drawn once, standard normal, with a per-step scale between 0.1 and 10 so
+    that the adaptive methods see their denominators change.
+    """
+    import torch
+
+    from deepglossary.nn.core import Parameter
+
+    rng = np.random.default_rng([seed, 0x0971])
+    start = [rng.standard_normal(shape).astype(dtype) for shape in shapes]
+    grads = [[(rng.standard_normal(shape) * 10 ** rng.uniform(-1, 1)).astype(dtype)
+              for shape in shapes] for _ in range(steps)]
+    ours = [Parameter(a.copy()) for a in start]
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in start]
+    opt, t_opt = make_ours(ours), make_theirs(theirs)
+    report = Report(title or f"{type(opt).__name__}, {steps} steps vs torch")
+    for k, step_grads in enumerate(grads):
+        for p, t, g in zip(ours, theirs, step_grads):
+            p.grad = g.copy()
+            t.grad = torch.tensor(g.copy())
+        opt.step()
+        t_opt.step()
+        if k in (0, steps - 1):
+            for i, (p, t) in enumerate(zip(ours, theirs)):
+                report.add("cpu", dtype, f"param {i} after step {k + 1}", p.data,
+                           t.detach().numpy())
+    return report.raise_if_mismatch()
