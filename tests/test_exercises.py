@@ -136,3 +136,17 @@ def test_learning_checkers():
     learning.check_nearest_mean(nearest)
     with pytest.raises(AssertionError):
         learning.check_nearest_mean(lambda x_train, y_train, x: np.zeros(len(x), int))
+
+
+def test_update_rule_checker():
+    from deepglossary import optim
+    from deepglossary.exercises.optimization import check_update_rule
+
+    def momentum(p, g, state, lr=0.1, mu=0.9):
+        state["b"] = g if "b" not in state else mu * state["b"] + g
+        return p - lr * state["b"]
+
+    check_update_rule(momentum, lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9))
+    with pytest.raises(AssertionError, match="step"):
+        check_update_rule(lambda p, g, state: p - 0.1 * g,
+                          lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9))
