@@ -148,6 +148,8 @@ def plot_learning_curves(axes, histories: dict, *, smooth: int = 20):
                     label=f"{name}: {h.test_accuracy[-1]:.1%}")
     ax_loss.set(xlabel="step", ylabel=f"loss (mean of {smooth} steps)", yscale="log",
                 title="MNIST MLP: training loss")
-    ax_acc.set(xlabel="epoch", ylabel="test accuracy", title="test accuracy")
+    epochs = max(len(h.test_accuracy) for h in histories.values())
+    ax_acc.set(xlabel="epoch", ylabel="test accuracy", title="test accuracy",
+               xticks=range(1, epochs + 1))
     ax_acc.legend(fontsize=8)
     return axes
