@@ -150,3 +150,17 @@ def test_update_rule_checker():
     with pytest.raises(AssertionError, match="step"):
         check_update_rule(lambda p, g, state: p - 0.1 * g,
                           lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9))
+
+
+def test_clip_by_norm_checker():
+    from deepglossary.exercises.optimization import check_clip_by_norm
+
+    def clip(grads, max_norm):
+        total = np.sqrt(sum((g**2).sum() for g in grads))
+        scale = min(1.0, max_norm / (total + 1e-6))
+        return [g * scale for g in grads], total
+
+    check_clip_by_norm(clip)
+    with pytest.raises(AssertionError):   # clips each gradient on its own
+        check_clip_by_norm(lambda grads, m: ([g * min(1, m / np.linalg.norm(g)) for g in grads],
+                                             np.sqrt(sum((g**2).sum() for g in grads))))

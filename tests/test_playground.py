@@ -33,3 +33,14 @@ def test_compare_on_mnist_uses_identical_starts_and_batches():
                                      "b": lambda p: optim.SGD(p, lr=0.1)}, epochs=1)
     assert histories["a"].loss == histories["b"].loss
     assert len(histories["a"].test_accuracy) == 1
+
+
+def test_cliff_gradient_matches_the_grid_function():
+    for p in ([6.0, -3.0], [2.0, 0.5], [7.0, -3.6]):
+        loss, grad = pg.cliff_gradient(np.array(p))
+        assert loss == pytest.approx(float(pg.cliff_loss(*p)), rel=1e-12)
+        eps = 1e-7
+        point = np.array(p)
+        numeric = [(pg.cliff_loss(*(point + e)) - pg.cliff_loss(*(point - e))) / (2 * eps)
+                   for e in np.eye(2) * eps]
+        np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-6)

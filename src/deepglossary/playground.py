@@ -153,3 +153,31 @@ def plot_learning_curves(axes, histories: dict, *, smooth: int = 20):
                xticks=range(1, epochs + 1))
     ax_acc.legend(fontsize=8)
     return axes
+
+
+# -- a loss with a cliff: a one-unit recurrent network run for many steps ------------------
+CLIFF_STEPS, CLIFF_START, CLIFF_TARGET = 10, 0.5, 4.0
+
+
+def cliff_loss(w, b, steps: int = CLIFF_STEPS):
+    """(x_T - 4)^2 for the recurrence x_t = w sigmoid(x_{t-1}) + b, x_0 = 0.5: a single
+    recurrent unit, after the example of Pascanu, Mikolov and Bengio (2013). Vectorised over
+    arrays w, b. For large w the recurrence has two stable states, and a small change of (w, b)
+    can switch which one x_T ends near: the loss surface has a cliff."""
+    x = np.full(np.broadcast(np.asarray(w), np.asarray(b)).shape, CLIFF_START)
+    for _ in range(steps):
+        x = w / (1 + np.exp(-x)) + b
+    return (x - CLIFF_TARGET) ** 2
+
+
+def cliff_gradient(p, steps: int = CLIFF_STEPS):
+    """The loss and its gradient with respect to (w, b) at ``p``, by backpropagation through
+    the ``steps`` time steps with the package's autograd engine."""
+    from deepglossary.autograd import Tensor
+
+    w, b, x = Tensor(float(p[0])), Tensor(float(p[1])), Tensor(CLIFF_START)
+    for _ in range(steps):
+        x = w * (1.0 / (1.0 + (-x).exp())) + b
+    loss = (x - CLIFF_TARGET) ** 2
+    loss.backward()
+    return float(loss.data), np.array([float(w.grad), float(b.grad)])
