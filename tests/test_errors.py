@@ -73,6 +73,7 @@ def test_importing_the_package_does_not_import_torch():
             "deepglossary.widgets, deepglossary.show, "
             "deepglossary.exercises.blocks, deepglossary.exercises.learning, "
             "deepglossary.exercises.optimization, deepglossary.playground, "
+            "deepglossary.diagnostics, "
             "deepglossary.autograd, deepglossary.models, deepglossary.optim; "
             "assert 'torch' not in sys.modules, 'torch was imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

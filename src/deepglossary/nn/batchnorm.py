@@ -1,0 +1,82 @@
+"""Batch normalization for (N, C) and (N, C, *) inputs."""
+
+import numpy as np
+
+from deepglossary.nn.core import Layer, Parameter, as_input
+
+
+class BatchNorm(Layer):
+    """Normalise each channel with the statistics of the batch, then scale and shift.
+
+    PyTorch twins: ``torch.nn.BatchNorm1d`` for (N, C) or (N, C, L), ``torch.nn.BatchNorm2d``
+    for (N, C, H, W). Parameters ``weight`` (gamma, ones) and ``bias`` (beta, zeros), shape (C,);
+    buffers ``running_mean`` (zeros) and ``running_var`` (ones), shape (C,).
+
+    Training: over the m = N * H * W values of each channel, mean mu and *biased* variance s^2;
+    x_hat = (x - mu) / sqrt(s^2 + eps); y = gamma x_hat + beta. The running statistics move by
+    ``momentum`` towards the batch's: running_mean += momentum (mu - running_mean), and the
+    same for running_var with the *unbiased* variance s^2 m / (m - 1), as PyTorch does.
+    Evaluation: the running statistics replace the batch's.
+
+    Backward (training), per channel, with g = dL/dy and dx_hat = g gamma:
+    dL/dx = (1 / sqrt(s^2 + eps)) (dx_hat - mean(dx_hat) - x_hat mean(dx_hat x_hat)).
+    """
+
+    _buffers = ("running_mean", "running_var")
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = True, dtype=np.float64):
+        if not isinstance(num_features, int | np.integer) or num_features <= 0:
+            raise ValueError(f"BatchNorm: num_features must be a positive integer, "
+                             f"got {num_features!r}")
+        self.num_features, self.eps, self.momentum = int(num_features), float(eps), float(momentum)
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(np.ones(num_features, dtype=dtype))
+            self.bias = Parameter(np.zeros(num_features, dtype=dtype))
+        self.running_mean = np.zeros(num_features, dtype=dtype)
+        self.running_var = np.ones(num_features, dtype=dtype)
+
+    def _axes_and_shape(self, x):
+        if x.ndim < 2 or x.shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm({self.num_features}) expects an input of shape "
+                             f"(N, {self.num_features}) or (N, {self.num_features}, *), "
+                             f"got shape {x.shape}")
+        axes = (0,) + tuple(range(2, x.ndim))
+        return axes, (1, -1) + (1,) * (x.ndim - 2)
+
+    def forward(self, x):
+        x = as_input(x, "BatchNorm")
+        axes, shape = self._axes_and_shape(x)
+        gamma = self.weight.data.astype(x.dtype).reshape(shape) if self.affine else 1
+        beta = self.bias.data.astype(x.dtype).reshape(shape) if self.affine else 0
+        if self.training:
+            m = x.size // self.num_features
+            if m <= 1:
+                raise ValueError("Expected more than 1 value per channel when training, got "
+                                 f"input of shape {x.shape}")
+            mean = x.mean(axis=axes)
+            var = x.var(axis=axes)                               # biased: divides by m
+            self.running_mean += self.momentum * (mean - self.running_mean)
+            self.running_var += self.momentum * (var * m / (m - 1) - self.running_var)
+        else:
+            mean, var = self.running_mean.astype(x.dtype), self.running_var.astype(x.dtype)
+        inv_std = (1 / np.sqrt(var + self.eps)).astype(x.dtype)
+        x_hat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
+        self._cache = (x_hat, inv_std, gamma, axes, shape, self.training)
+        return gamma * x_hat + beta
+
+    def backward(self, grad_output):
+        x_hat, inv_std, gamma, axes, shape, training = self._saved()
+        g = self._check_grad(grad_output, x_hat.shape, "BatchNorm")
+        if self.affine:
+            self.weight.accumulate((g * x_hat).sum(axis=axes))   # dL/dgamma
+            self.bias.accumulate(g.sum(axis=axes))               # dL/dbeta
+        dx_hat = g * gamma
+        if not training:                                         # statistics are constants
+            return dx_hat * inv_std.reshape(shape)
+        return inv_std.reshape(shape) * (dx_hat - dx_hat.mean(axis=axes, keepdims=True)
+                                         - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True))
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
