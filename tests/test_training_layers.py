@@ -137,3 +137,15 @@ def test_diagnostics_measure_every_affine_layer():
     norms = weight_gradient_norms(model, CrossEntropy(), x, y)
     assert norms.shape == (3,) and np.all(norms > 0)
     assert [o.shape for o in layer_outputs(model, x)] == [(6, 4)] * 4 + [(6, 3)]
+
+
+def test_input_gradient_norms_follow_the_chain():
+    from deepglossary.diagnostics import input_gradient_norms
+
+    model = MLP([5, 4, 3], rng=np.random.default_rng(0))
+    x, y = np.random.default_rng(1).standard_normal((6, 5)), np.arange(6) % 3
+    norms = input_gradient_norms(model, CrossEntropy(), x, y)
+    loss = CrossEntropy()
+    loss(model(x), y)
+    np.testing.assert_allclose(norms[0], np.linalg.norm(model.backward(loss.backward())))
+    assert norms.shape == (2,)

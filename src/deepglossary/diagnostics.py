@@ -26,3 +26,18 @@ def layer_outputs(model, x) -> list:
             x = layer(x)
             outputs.append(x)
     return outputs
+
+
+def input_gradient_norms(model, loss_fn, x, y) -> np.ndarray:
+    """One forward and backward pass; the norm of dL/d(input) of every affine layer of the
+    ``Sequential`` ``model`` (the backpropagated signal delta), first layer first."""
+    model.zero_grad()
+    norms = []
+    with nonfinite_allowed(), np.errstate(over="ignore", invalid="ignore"):
+        loss_fn(model(x), y)
+        grad = loss_fn.backward()
+        for layer in reversed(list(model)):
+            grad = layer.backward(grad)
+            if isinstance(layer, Affine):
+                norms.append(np.linalg.norm(grad))
+    return np.array(norms[::-1])
