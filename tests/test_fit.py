@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from deepglossary import nn
 from deepglossary.data import mnist
 from deepglossary.losses import CrossEntropy
 from deepglossary.models import MLP
@@ -75,3 +76,15 @@ def test_batches_cover_every_index_once():
     parts = batches(10, 4, np.random.default_rng(0))
     assert [len(b) for b in parts] == [4, 4, 2]
     assert sorted(np.concatenate(parts)) == list(range(10))
+
+
+def test_fit_stops_cleanly_when_training_diverges():
+    data = mnist()
+    rng = np.random.default_rng(0)     # a deep *linear* network at a huge rate: it overflows
+    model = nn.Sequential(nn.Affine(784, 64, rng=rng), nn.Affine(64, 64, rng=rng),
+                          nn.Affine(64, 10, rng=rng))
+    history = fit(model, CrossEntropy(), SGD(model.parameters(), lr=10.0, momentum=0.9),
+                  data.x_train[:640], data.y_train[:640], epochs=3, batch_size=64,
+                  progress=False, x_test=data.x_test, y_test=data.y_test)
+    assert history.diverged and len(history.loss) < 30
+    assert len(history.test_accuracy) == 3 and history.test_accuracy[-1] < 0.3

@@ -48,8 +48,9 @@ def accuracy(model, x, y, batch_size: int = 1000) -> float:
     """Fraction of rows of x whose largest output is at the label y."""
     was_training = model.training
     model.eval()
-    correct = sum(int((model(x[i:i + batch_size]).argmax(axis=1) == y[i:i + batch_size]).sum())
-                  for i in range(0, len(x), batch_size))
+    with nonfinite_allowed(), np.errstate(over="ignore", invalid="ignore"):   # diverged nets too
+        correct = sum(int((model(x[i:i + batch_size]).argmax(axis=1) == y[i:i + batch_size]).sum())
+                      for i in range(0, len(x), batch_size))
     model.train(was_training)
     return correct / len(x)
 
@@ -62,6 +63,7 @@ class History:
     train_accuracy: list = field(default_factory=list)
     test_accuracy: list = field(default_factory=list)
     seconds: float = 0.0
+    diverged: bool = False      # the loss stopped being finite; training was stopped there
 
 
 def fit(model, loss_fn, optimizer, x, y, *, epochs: int = 1, batch_size: int = 64, rng=None,
@@ -70,7 +72,9 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs: int = 1, batch_size: int = 6
     backward, ``optimizer.step()``. A tqdm bar shows the running loss.
 
     Returns a :class:`History`; with ``evaluate`` it also measures training (and, when
-    given, test) accuracy after each epoch.
+    given, test) accuracy after each epoch. If the loss overflows (learning rate too large),
+    training stops, ``history.diverged`` is set, and the remaining epochs repeat the final
+    accuracies.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
@@ -83,8 +87,15 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs: int = 1, batch_size: int = 6
     with tqdm(total=total, disable=not progress, desc="training", leave=False) as bar:
         for _ in range(epochs):
             for index in batches(len(x), batch_size, rng):
+                if history.diverged:
+                    break
                 optimizer.zero_grad()
-                loss = loss_fn(model(x[index]), y[index])
+                with nonfinite_allowed(), np.errstate(over="ignore", invalid="ignore"):
+                    loss = loss_fn(model(x[index]), y[index])
+                if not np.isfinite(loss):
+                    history.diverged = True
+                    bar.set_postfix(loss="diverged", refresh=True)
+                    break
                 model.backward(loss_fn.backward())
                 optimizer.step()
                 history.loss.append(float(loss))

@@ -11,11 +11,11 @@ from deepglossary.nn.activations import (
 )
 from deepglossary.nn.affine import Affine
 from deepglossary.nn.batchnorm import BatchNorm
+from deepglossary.nn.core import Layer, Parameter, Sequential, as_input, nonfinite_allowed
 from deepglossary.nn.dropout import Dropout
 from deepglossary.nn.highway import Highway
-from deepglossary.nn.core import Layer, Parameter, Sequential, as_input, nonfinite_allowed
 from deepglossary.nn.softmax import LogSoftmax, Softmax
 
-__all__ = ["Affine", "BatchNorm", "Dropout", "Highway", "Elementwise", "Layer", "LeakyReLU", "LogSoftmax", "PReLU", "Parameter",
-           "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh", "as_input",
-           "nonfinite_allowed"]
+__all__ = ["Affine", "BatchNorm", "Dropout", "Elementwise", "Highway", "Layer", "LeakyReLU",
+           "LogSoftmax", "PReLU", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
+           "Softplus", "Tanh", "as_input", "nonfinite_allowed"]

@@ -79,4 +79,5 @@ class BatchNorm(Layer):
                                          - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True))
 
     def extra_repr(self) -> str:
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}")
