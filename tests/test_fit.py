@@ -10,20 +10,12 @@ from deepglossary.losses import CrossEntropy
 from deepglossary.models import MLP
 from deepglossary.optim import SGD
 from deepglossary.train import accuracy, batches, fit
-from deepglossary.verify import training_against_torch
-
-
-def torch_mlp(sizes):
-    layers = []
-    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
-        layers.append(torch.nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(torch.nn.ReLU())
-    return torch.nn.Sequential(*layers)
+from deepglossary.verify import torch_twin, training_against_torch
 
 
 def test_mlp_names_its_parameters_like_torch():
-    ours, theirs = MLP([6, 5, 4, 3]), torch_mlp([6, 5, 4, 3])
+    ours = MLP([6, 5, 4, 3])
+    theirs = torch_twin(ours)
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     with pytest.raises(ValueError, match="at least"):
         MLP([3])
@@ -32,8 +24,8 @@ def test_mlp_names_its_parameters_like_torch():
 def test_one_epoch_matches_torch_in_float64():
     data = mnist()
     x, y = data.x_train[:640], data.y_train[:640]
-    comparison = training_against_torch(MLP([784, 32, 10], rng=np.random.default_rng(0)),
-                                        torch_mlp([784, 32, 10]), x, y, lr=0.1, batch_size=64)
+    model = MLP([784, 32, 10], rng=np.random.default_rng(0))
+    comparison = training_against_torch(model, torch_twin(model), x, y, lr=0.1, batch_size=64)
     assert len(comparison.ours) == 10
     assert comparison.max_difference < 1e-10
     assert comparison.ours[-1] < comparison.ours[0]

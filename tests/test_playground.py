@@ -44,3 +44,8 @@ def test_cliff_gradient_matches_the_grid_function():
         numeric = [(pg.cliff_loss(*(point + e)) - pg.cliff_loss(*(point - e))) / (2 * eps)
                    for e in np.eye(2) * eps]
         np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-6)
+
+
+def test_step_lengths_of_sgd_are_lr_times_gradient():
+    lengths = pg.step_lengths(lambda ps: optim.SGD(ps, lr=0.1), [1.0, -2.0, 0.5])
+    np.testing.assert_allclose(lengths, [0.1, 0.2, 0.05])

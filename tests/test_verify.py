@@ -79,3 +79,16 @@ def test_report_fails_on_shape_mismatch_and_nan():
     assert report.add("cpu", np.float32, "close", np.float32([1 + 1e-7]), np.float32([1])).ok
     with pytest.raises(VerificationError, match="MISMATCH"):
         report.raise_if_mismatch()
+
+
+def test_torch_twin_builds_matching_modules():
+    from deepglossary.models import MLP
+    from deepglossary.verify import torch_twin
+
+    model = nn.Sequential(nn.Affine(4, 3), nn.LeakyReLU(0.2), nn.Affine(3, 3, bias=False),
+                          nn.Softplus(2.0), nn.Affine(3, 2), nn.Tanh())
+    x = np.random.default_rng(0).standard_normal((5, 4))
+    assert against_torch(model, torch_twin(model), x).ok
+    assert against_torch(MLP([4, 6, 2]), torch_twin(MLP([4, 6, 2])), x).ok
+    with pytest.raises(TypeError, match="no torch twin"):
+        torch_twin(nn.BatchNorm(3))

@@ -181,3 +181,16 @@ def cliff_gradient(p, steps: int = CLIFF_STEPS):
     loss = (x - CLIFF_TARGET) ** 2
     loss.backward()
     return float(loss.data), np.array([float(w.grad), float(b.grad)])
+
+
+def step_lengths(make_optimizer, gradients) -> np.ndarray:
+    """Feed one scalar parameter the given sequence of gradients and record how far the
+    optimizer moves it at each step: the step sizes a method takes on a slope of known shape."""
+    theta = Parameter(np.zeros(1))
+    optimizer, lengths = make_optimizer([theta]), []
+    for g in gradients:
+        before = theta.data.copy()
+        theta.grad = np.array([float(g)])
+        optimizer.step()
+        lengths.append(abs(theta.data - before)[0])
+    return np.array(lengths)

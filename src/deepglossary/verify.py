@@ -400,3 +400,33 @@ def optimizer_against_torch(make_ours, make_theirs, *, shapes=((3, 4), (4,)), st
                 report.add("cpu", dtype, f"param {i} after step {k + 1}", p.data,
                            t.detach().numpy())
     return report.raise_if_mismatch()
+
+
+def torch_twin(layer):
+    """A fresh torch module that computes what our ``layer`` computes, with the same parameter
+    names, ready for :func:`against_torch` (which copies the parameter values).
+
+    Knows Sequential (and so MLP), Affine and the activations and Dropout; raises ``TypeError``
+    for a layer without a one-to-one twin (e.g. BatchNorm, whose twin depends on the input's
+    number of dimensions).
+    """
+    import torch
+
+    from deepglossary import nn
+
+    if isinstance(layer, nn.Sequential):
+        return torch.nn.Sequential(*[torch_twin(child) for child in layer])
+    if isinstance(layer, nn.Affine):
+        return torch.nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None)
+    simple = {nn.ReLU: torch.nn.ReLU, nn.Sigmoid: torch.nn.Sigmoid, nn.Tanh: torch.nn.Tanh}
+    if type(layer) in simple:
+        return simple[type(layer)]()
+    if isinstance(layer, nn.LeakyReLU):
+        return torch.nn.LeakyReLU(layer.negative_slope)
+    if isinstance(layer, nn.Softplus):
+        return torch.nn.Softplus(layer.beta, layer.threshold)
+    if isinstance(layer, nn.PReLU):
+        return torch.nn.PReLU(layer.num_parameters)
+    if isinstance(layer, nn.Dropout):
+        return torch.nn.Dropout(layer.p)
+    raise TypeError(f"no torch twin is known for {type(layer).__name__}; build one by hand")
