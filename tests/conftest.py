@@ -1,10 +1,17 @@
+import os
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
-settings.register_profile("book", max_examples=40, deadline=None,
+# "book" (the default): the same examples on every run, so CI is deterministic.
+# "thorough": many fresh random examples; run it by hand to hunt for edge cases:
+#   HYPOTHESIS_PROFILE=thorough .venv/bin/python -m pytest -n 2 tests
+settings.register_profile("book", max_examples=40, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("book")
+settings.register_profile("thorough", max_examples=400, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "book"))
 
 
 @pytest.fixture(scope="session", params=[np.float64, np.float32], ids=["float64", "float32"])
