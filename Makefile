@@ -1,11 +1,12 @@
 # make test: create .venv, install everything, run the unit tests and execute every notebook.
 # make book: the same set-up, then build the HTML book (every notebook executed, warnings fatal).
+# make times: the same set-up, then time every notebook against its budget (a benchmark).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test book lint sync clean
+.PHONY: test book times lint sync clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,15 +16,21 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests tools conftest.py
+	$(BIN)/ruff check src tests tools benchmarks conftest.py
 	$(BIN)/python -m pytest -n 2 --durations=0 --durations-min=0.5
 
+# A failed execution leaves its traceback in _build/html/reports/: print it, naming notebook and cell.
 book: $(STAMP)
-	$(BIN)/jupyter-book build . --all -W --keep-going
+	@OPENBLAS_NUM_THREADS=1 $(BIN)/jupyter-book build . --all -W --keep-going \
+	  || { find _build/html/reports -name '*.log' 2>/dev/null | while read -r log; do \
+	         echo "==== failed: $$log"; cat "$$log"; done; exit 1; }
 	@echo "Open: file://$(CURDIR)/_build/html/index.html"
 
+times: $(STAMP)
+	$(BIN)/python benchmarks/notebook_times.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools conftest.py
+	$(BIN)/ruff check src tests tools benchmarks conftest.py
 
 # After editing a chapter: write the shared setup cell into every notebook, strip outputs.
 sync: $(STAMP)

@@ -14,7 +14,14 @@ import sync_notebooks  # noqa: E402
 
 NOTEBOOKS = sync_notebooks.notebooks()
 ANATOMY = ["## Intuition", "## Derivation", "## Implementation", "## Verification against PyTorch",
-           "## Experiment", "## Exercises", "## References"]
+           "## Experiment", "## In PyTorch", "## Exercises", "## References"]
+# Pages of the book that are not chapters (markdown, listed in _toc.yml before the parts).
+PAGES = ["book/notation"]
+# Calls that compare two computations and return a result instead of raising on disagreement,
+# and comparisons that only produce a boolean: a cell using one must assert or raise, or the
+# reader sees "agree" printed whether they agree or not.
+SOFT_COMPARISONS = re.compile(r"np\.allclose\(|np\.isclose\(|np\.array_equal\(|torch\.allclose\(|"
+                              r"\.max_difference\b")
 PARTS = {"blocks", "learning", "optimization", "training", "convolutional", "sequences",
          "representations", "ecosystem"}
 
@@ -32,8 +39,18 @@ def text(cell):
 
 
 def toc_files():
+    """The chapters (notebooks) listed in _toc.yml, in reading order; not the other pages."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
+    return [ch["file"] for part in toc["parts"] for ch in part["chapters"]
+            if ch["file"] not in PAGES]
+
+
+def test_notation_page_is_in_the_book():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    listed = [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
+    for page in PAGES:
+        assert page in listed and (ROOT / (page + ".md")).exists()
+    assert listed.index("book/notation") < min(listed.index(f) for f in toc_files())
 
 
 def test_there_are_chapters():
@@ -60,6 +77,45 @@ class TestChapter:
         setup = next(c for c in first if c["cell_type"] == "code")
         assert text(setup) == sync_notebooks.setup_source(), "run `make sync`"
         assert "hide-cell" in setup["metadata"]["tags"]
+
+    def test_you_need_line_links_earlier_chapters(self, path):
+        """Under the opening paragraph, before the Intuition, a line "**You need:**" links the
+        earlier chapters this one builds on (the first chapter says what it assumes instead).
+        Something taught later is named in a separate sentence with a forward link."""
+        opening = []
+        for cell in cells(path):
+            if cell["cell_type"] == "markdown" and "## Intuition" in text(cell):
+                break
+            if cell["cell_type"] == "markdown":
+                opening.append(text(cell))
+        lines = [ln for ln in "\n".join(opening).splitlines() if ln.startswith("**You need:**")]
+        assert len(lines) == 1, "one line starting with **You need:** before ## Intuition"
+        order = toc_files()
+        me = str(path.relative_to(ROOT).with_suffix(""))
+        links = re.findall(r"\]\(([\w./-]+)\.ipynb(?:#[\w-]*)?\)", lines[0])
+        if order.index(me) > 0:
+            assert links, "link the earlier chapters this one builds on"
+        for link in links:
+            target = str((path.parent / link).resolve().relative_to(ROOT))
+            assert target in order, f"{link} is not a chapter"
+            assert order.index(target) < order.index(me), \
+                f"{link} comes later in the book: say so in its own sentence, not under You need"
+
+    def test_comparisons_that_must_agree_raise(self, path):
+        """A cell that compares two computations asserts or raises on disagreement."""
+        for cell in cells(path):
+            code = text(cell)
+            if cell["cell_type"] != "code" or not SOFT_COMPARISONS.search(code):
+                continue
+            assert re.search(r"\bassert\b|\braise\b|np\.testing\.", code), \
+                f"this cell compares but never asserts:\n{code[:400]}"
+
+    def test_in_pytorch_section_shows_torch_code(self, path):
+        code = [text(c) for c in self._section(path, "## In PyTorch") if c["cell_type"] == "code"]
+        md = "\n".join(text(c) for c in self._section(path, "## In PyTorch")
+                       if c["cell_type"] == "markdown")
+        assert any("torch." in c for c in code), "show the idiomatic torch code in a code cell"
+        assert re.search(r"pitfall", md, re.I), "name the classic pitfalls"
 
     def test_anatomy_sections_in_order(self, path):
         headings = [line.strip() for c in cells(path) if c["cell_type"] == "markdown"

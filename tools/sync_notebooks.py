@@ -6,6 +6,7 @@ missing) it pip-installs ``deepglossary`` from the repository, then imports and 
 
     python tools/sync_notebooks.py          # rewrite setup cells, strip outputs
     python tools/sync_notebooks.py --check  # exit 1 if anything would change (the tests do this)
+    python tools/sync_notebooks.py book/training/dropout.ipynb   # only the notebooks named
 """
 
 from __future__ import annotations
@@ -92,9 +93,11 @@ def dumps(nb: dict) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report, change nothing")
+    parser.add_argument("paths", nargs="*", type=pathlib.Path,
+                        help="only these notebooks (default: every notebook of the book)")
     args = parser.parse_args(argv)
     stale = []
-    for path in notebooks():
+    for path in [p.resolve() for p in args.paths] or notebooks():
         before = path.read_text()
         after = dumps(synced(json.loads(before)))
         if after != before:

@@ -1,0 +1,77 @@
+"""What fails the suite: a hung cell does, a slow notebook does not (conftest.py, issue 8).
+
+Each test runs pytest on a tiny notebook in a temporary folder, with the repository's own
+conftest.py and its own nbval options from pyproject.toml, in a subprocess.
+"""
+
+import json
+import os
+import pathlib
+import shlex
+import shutil
+import subprocess
+import sys
+import tomllib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def addopts() -> list[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return shlex.split(config["tool"]["pytest"]["ini_options"]["addopts"])
+
+
+def notebook(*sources: str) -> str:
+    cells = [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
+              "outputs": [], "source": src} for i, src in enumerate(sources)]
+    return json.dumps({"cells": cells, "metadata": {"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5})
+
+
+def run_suite(tmp_path, source_notebook: str, *extra, env_budget: str | None = None):
+    shutil.copy(ROOT / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "chapter.ipynb").write_text(source_notebook)
+    options, skip = [], False
+    for option in addopts():          # the repository's options, less xdist's and the timeout
+        if skip or option.startswith("--nbval-cell-timeout"):
+            skip = False
+            continue
+        if option == "--dist":
+            skip = True
+            continue
+        options.append(option)
+    options += list(extra)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    if env_budget is not None:
+        env["DG_NOTEBOOK_BUDGET_S"] = env_budget
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-o", "addopts=",
+                           *options, "chapter.ipynb"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=240)
+
+
+def test_the_suite_has_a_cell_timeout_of_minutes():
+    timeouts = [o for o in addopts() if o.startswith("--nbval-cell-timeout=")]
+    assert len(timeouts) == 1
+    seconds = float(timeouts[0].split("=")[1])
+    assert 120 <= seconds <= 600, "generous for a slow laptop, finite for a hang"
+
+
+def test_a_notebook_over_its_budget_passes_with_a_warning(tmp_path):
+    result = run_suite(tmp_path, notebook("import time\ntime.sleep(1.5)", "x = 1"),
+                       "--nbval-cell-timeout=60", env_budget="0.5")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "over budget (warning)" in result.stdout
+    assert "2 passed" in result.stdout
+
+
+def test_a_hanging_cell_fails_the_suite(tmp_path):
+    result = run_suite(tmp_path, notebook("while True:\n    pass", "x = 1"),
+                       "--nbval-cell-timeout=3")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "failed" in result.stdout.splitlines()[-1]
+
+
+def test_a_quick_notebook_is_not_marked(tmp_path):
+    result = run_suite(tmp_path, notebook("x = 1"), "--nbval-cell-timeout=60", env_budget="1000")
+    assert result.returncode == 0 and "over budget" not in result.stdout
