@@ -20,7 +20,10 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --durations=0 --durations-min=0.5
 
 # A failed execution leaves its traceback in _build/html/reports/: print it, naming notebook and cell.
+# The warm-up imports build matplotlib's font cache and load torch once, before any notebook's
+# first cell would pay for it on a fresh machine.
 book: $(STAMP)
+	$(BIN)/python -c "import matplotlib.pyplot, torch, deepglossary"
 	@OPENBLAS_NUM_THREADS=1 $(BIN)/jupyter-book build . --all -W --keep-going \
 	  || { find _build/html/reports -name '*.log' 2>/dev/null | while read -r log; do \
 	         echo "==== failed: $$log"; cat "$$log"; done; exit 1; }

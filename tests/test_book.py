@@ -110,6 +110,14 @@ class TestChapter:
             assert re.search(r"\bassert\b|\braise\b|np\.testing\.", code), \
                 f"this cell compares but never asserts:\n{code[:400]}"
 
+    def test_glued_numbers_go_through_the_package(self, path):
+        """``myst_nb.glue`` of a NumPy 2 scalar stores ``np.float64(...)``, which the book's
+        ``{glue:text}`` cannot format: the build warns and fails. deepglossary.show.glue
+        converts first."""
+        for cell in cells(path):
+            assert "from myst_nb import glue" not in text(cell), \
+                "use `from deepglossary.show import glue`"
+
     def test_in_pytorch_section_shows_torch_code(self, path):
         code = [text(c) for c in self._section(path, "## In PyTorch") if c["cell_type"] == "code"]
         md = "\n".join(text(c) for c in self._section(path, "## In PyTorch")

@@ -67,6 +67,12 @@ def test_softmax_checkers():
     with pytest.raises((AssertionError, FloatingPointError)):
         with np.errstate(all="ignore"):
             blocks.check_stable_softmax(lambda z: np.exp(z) / np.exp(z).sum(-1, keepdims=True))
+    with pytest.raises(AssertionError):     # the batch's maximum instead of each row's
+        with np.errstate(all="ignore"):
+            blocks.check_stable_softmax(
+                lambda z: np.exp(z - z.max()) / np.exp(z - z.max()).sum(-1, keepdims=True))
+    with pytest.raises(AssertionError, match="dtype"):
+        blocks.check_stable_softmax(lambda z: stable(z.astype(np.float64)))
     blocks.check_softmax_jacobian(lambda y: np.diag(y) - np.outer(y, y))
     with pytest.raises(AssertionError):
         blocks.check_softmax_jacobian(lambda y: np.diag(y))
@@ -92,15 +98,22 @@ def test_learning_checkers():
     from deepglossary.nn.softmax import softmax
 
     def ce_grad(z, t):
-        q = np.eye(z.shape[1])[t]
+        q = np.eye(z.shape[1], dtype=z.dtype)[t]
         return (softmax(z) - q) / len(z)
 
+    def ce_grad_naive(z, t):                  # unshifted exp: overflows at logits of 1000
+        e = np.exp(z)
+        return (e / e.sum(axis=1, keepdims=True) - np.eye(z.shape[1], dtype=z.dtype)[t]) / len(z)
+
     learning.check_cross_entropy_grad(ce_grad)
-    with pytest.raises(AssertionError):
-        learning.check_cross_entropy_grad(lambda z, t: ce_grad(z, t) * len(z))
+    for wrong in (lambda z, t: ce_grad(z, t) * len(z), ce_grad_naive,
+                  lambda z, t: ce_grad(z.astype(np.float64), t)):
+        with pytest.raises(AssertionError):
+            learning.check_cross_entropy_grad(wrong)
     learning.check_nll(lambda lp, t: -lp[np.arange(len(t)), t].mean())
-    with pytest.raises(AssertionError):
-        learning.check_nll(lambda lp, t: -lp[np.arange(len(t)), t].sum())
+    for wrong in (lambda lp, t: -lp[np.arange(len(t)), t].sum(), lambda lp, t: -lp[:, t].mean()):
+        with pytest.raises(AssertionError):
+            learning.check_nll(wrong)
 
     def numerical(f, x, eps):
         g = np.zeros_like(x)
@@ -117,23 +130,34 @@ def test_learning_checkers():
     with pytest.raises(AssertionError):
         learning.check_numerical_gradient(lambda f, x, eps: np.zeros_like(x))
 
-    def sigmoid(t):
-        out = Tensor(1 / (1 + np.exp(-t.data)), (t,), "sigmoid")
+    def primitive(value):
+        def sigmoid(t):
+            out = Tensor(value(t.data), (t,), "sigmoid")
 
-        def backward():
-            t._accumulate(out.grad * out.data * (1 - out.data))
-        out._backward = backward
-        return out
+            def backward():
+                t._accumulate(out.grad * out.data * (1 - out.data))
+            out._backward = backward
+            return out
+        return sigmoid
 
-    learning.check_sigmoid_primitive(sigmoid)
+    def stable(x):
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1, e) / (1 + e)
+
+    learning.check_sigmoid_primitive(primitive(stable))
+    with pytest.raises(AssertionError):      # overflows in exp(-x) at x = -1000
+        learning.check_sigmoid_primitive(primitive(lambda x: 1 / (1 + np.exp(-x))))
     with pytest.raises(AssertionError):
-        learning.check_sigmoid_primitive(lambda t: Tensor(1 / (1 + np.exp(-t.data))) + t * 0.0)
+        learning.check_sigmoid_primitive(lambda t: Tensor(stable(t.data)) + t * 0.0)
 
     def nearest(x_train, y_train, x):
-        means = np.stack([x_train[y_train == c].mean(0) for c in np.unique(y_train)])
-        return ((x[:, None] - means[None]) ** 2).sum(-1).argmin(1)
+        classes = np.unique(y_train)
+        means = np.stack([x_train[y_train == c].mean(0) for c in classes])
+        return classes[((x[:, None] - means[None]) ** 2).sum(-1).argmin(1)]
 
     learning.check_nearest_mean(nearest)
+    with pytest.raises(AssertionError):     # positions instead of labels
+        learning.check_nearest_mean(lambda *a: np.searchsorted(np.unique(a[1]), nearest(*a)))
     with pytest.raises(AssertionError):
         learning.check_nearest_mean(lambda x_train, y_train, x: np.zeros(len(x), int))
 

@@ -87,3 +87,62 @@ def test_read_idx_refuses_non_idx_and_truncated(tmp_path):
     short.write_bytes(bytes([0, 0, 8, 1]) + (10).to_bytes(4, "big") + b"\x00" * 9)
     with pytest.raises(ValueError, match="promises shape"):
         read_idx(short)
+
+
+def test_a_mirror_without_a_scheme_is_skipped_and_leaves_no_part_file(tmp_path, mirror):
+    site, sums, raw = mirror
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    data = mnist(full=True, cache_dir=cache, mirrors=["mnist-mirror/no-scheme/", site.as_uri()],
+                 checksums=sums, dtype=np.uint8)
+    np.testing.assert_array_equal(data.y_train, raw.y_train[:300])
+    assert not list(cache.glob("*.part"))
+    cache2 = tmp_path / "cache2"
+    cache2.mkdir()
+    with pytest.raises(ConnectionError, match="no-scheme.*unknown url type"):
+        mnist(full=True, cache_dir=cache2, mirrors=["no-scheme/"], checksums=sums)
+    assert not list(cache2.iterdir())
+
+
+def test_a_corrupted_first_mirror_falls_back_to_the_second(tmp_path, mirror):
+    site, sums, raw = mirror
+    bad = tmp_path / "bad-mirror"
+    bad.mkdir()
+    for name in FILES:
+        (bad / name).write_bytes((site / name).read_bytes()[:-1])    # truncated, all four
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    data = mnist(full=True, cache_dir=cache, mirrors=[bad.as_uri() + "/", site.as_uri() + "/"],
+                 checksums=sums, dtype=np.uint8, flatten=False)
+    np.testing.assert_array_equal(data.x_test, raw.x_test[:50])
+    assert sorted(p.name for p in cache.iterdir()) == sorted(FILES)
+    cache2 = tmp_path / "cache2"
+    cache2.mkdir()
+    with pytest.raises(ValueError, match="(?s)corrupted download of train-images.*file:///no"):
+        mnist(full=True, cache_dir=cache2, mirrors=[bad.as_uri(), "file:///nonexistent/"],
+              checksums=sums)
+    assert not list(cache2.iterdir())
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.int8, bool, np.complex128])
+def test_non_float_dtypes_are_refused(dtype):
+    with pytest.raises(TypeError, match="floating dtype .* or np.uint8"):
+        mnist(dtype=dtype)
+
+
+def test_float_dtypes_are_honoured():
+    for dtype in (np.float32, np.float64, np.float16):
+        data = mnist(dtype=dtype)
+        assert data.x_train.dtype == dtype and data.x_test.dtype == dtype
+        assert data.x_train.min() == 0 and data.x_train.max() == 1
+
+
+def test_out_of_range_labels_in_the_files_are_refused(tmp_path, mirror):
+    site, sums, _ = mirror
+    labels = np.full(300, 3, dtype=np.uint8)
+    labels[17] = 200
+    write_idx(site / "train-labels-idx1-ubyte.gz", labels)
+    sums["train-labels-idx1-ubyte.gz"] = hashlib.sha256(
+        (site / "train-labels-idx1-ubyte.gz").read_bytes()).hexdigest()
+    with pytest.raises(ValueError, match="digits 0..9"):
+        mnist(full=True, cache_dir=tmp_path, mirrors=[site.as_uri()], checksums=sums)

@@ -6,7 +6,9 @@ chapter). ``Tensor.backward()`` orders the graph topologically and runs the clos
 output back to the leaves, so every node's gradient is complete before it is passed on.
 
 Broadcasting follows NumPy. An input that was broadcast receives the gradient summed over the
-broadcast dimensions (:func:`unbroadcast`).
+broadcast dimensions (:func:`unbroadcast`). Dtypes follow PyTorch: a Python number (or any
+0-d value) combined with a tensor takes the tensor's dtype, so float32 stays float32, and every
+gradient has its tensor's dtype. A leaf's ``.grad`` accumulates over ``backward`` calls.
 """
 
 from __future__ import annotations
@@ -42,16 +44,21 @@ class Tensor:
         return f"Tensor(shape={self.shape}, op={self._op or 'leaf'!r})"
 
     def _accumulate(self, grad: np.ndarray) -> None:
-        grad = unbroadcast(grad, self.shape)
+        grad = unbroadcast(np.asarray(grad), self.shape).astype(self.data.dtype, copy=False)
         self.grad = grad.copy() if self.grad is None else self.grad + grad
 
     @staticmethod
-    def lift(x) -> Tensor:
-        return x if isinstance(x, Tensor) else Tensor(x)
+    def lift(x, like: Tensor | None = None) -> Tensor:
+        """``x`` as a Tensor; a number (0-d) beside the tensor ``like`` takes like's dtype."""
+        if isinstance(x, Tensor):
+            return x
+        if like is not None and np.ndim(x) == 0:
+            return Tensor(np.asarray(x, dtype=like.data.dtype))
+        return Tensor(x)
 
     # -- the primitives: forward, and right beside it the backward ----------------------
     def __add__(self, other) -> Tensor:
-        other = Tensor.lift(other)
+        other = Tensor.lift(other, self)
         out = Tensor(self.data + other.data, (self, other), "+")
 
         def backward():                      # d(a + b)/da = 1, d(a + b)/db = 1
@@ -61,7 +68,7 @@ class Tensor:
         return out
 
     def __mul__(self, other) -> Tensor:
-        other = Tensor.lift(other)
+        other = Tensor.lift(other, self)
         out = Tensor(self.data * other.data, (self, other), "*")
 
         def backward():                      # d(a b)/da = b, d(a b)/db = a
@@ -71,7 +78,7 @@ class Tensor:
         return out
 
     def __matmul__(self, other) -> Tensor:
-        other = Tensor.lift(other)
+        other = Tensor.lift(other, self)
         if self.data.ndim != 2 or other.data.ndim != 2:
             raise ValueError(f"matmul takes two matrices, got shapes {self.shape} and "
                              f"{other.shape}")
@@ -131,8 +138,11 @@ class Tensor:
             raise TypeError("only constant exponents are supported")
         out = Tensor(self.data**exponent, (self,), f"**{exponent}")
 
-        def backward():                      # (x^k)' = k x^(k-1)
-            self._accumulate(out.grad * exponent * self.data ** (exponent - 1))
+        def backward():                      # (x^k)' = k x^(k-1); 0 for k = 0, also at x = 0
+            if exponent == 0:
+                self._accumulate(np.zeros_like(self.data))
+            else:
+                self._accumulate(out.grad * exponent * self.data ** (exponent - 1))
         out._backward = backward
         return out
 
@@ -141,10 +151,10 @@ class Tensor:
         return self * -1.0
 
     def __sub__(self, other) -> Tensor:
-        return self + (-Tensor.lift(other))
+        return self + (-Tensor.lift(other, self))
 
     def __truediv__(self, other) -> Tensor:
-        return self * Tensor.lift(other) ** -1.0
+        return self * Tensor.lift(other, self) ** -1.0
 
     def __radd__(self, other) -> Tensor:
         return self + other
@@ -153,13 +163,15 @@ class Tensor:
         return self * other
 
     def __rsub__(self, other) -> Tensor:
-        return Tensor.lift(other) - self
+        return Tensor.lift(other, self) - self
 
     def __rtruediv__(self, other) -> Tensor:
-        return Tensor.lift(other) / self
+        return Tensor.lift(other, self) / self
 
     def mean(self, axis=None, keepdims: bool = False) -> Tensor:
-        n = self.data.size if axis is None else self.data.shape[axis]
+        """The sum divided by the number of entries summed; ``axis`` an int or a tuple."""
+        axes = range(self.data.ndim) if axis is None else np.atleast_1d(axis)
+        n = int(np.prod([self.shape[int(a)] for a in axes]))
         return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n)
 
     # -- reverse mode ---------------------------------------------------------------------
@@ -186,9 +198,9 @@ class Tensor:
                 order.append(node)
         visit(self)
         for node in order:
-            if node is not self and node._parents:
+            if node._parents:
                 node.grad = None             # intermediate gradients start from zero
-        self.grad = grad
+        self._accumulate(grad)               # a leaf accumulates, as every leaf does
         for node in reversed(order):
             if node._parents and node.grad is not None:
                 node._backward()

@@ -9,6 +9,18 @@ from deepglossary.nn.core import Layer, as_input
 from deepglossary.nn.softmax import log_softmax
 
 
+def loss_grad(grad_output, dtype, loss: str) -> np.ndarray:
+    """The upstream gradient of a loss: one number (shape ()), as the loss is one number."""
+    g = np.asarray(grad_output)
+    if g.shape != ():
+        raise ValueError(f"{loss}.backward expects grad_output of the loss's shape () (one "
+                         f"number, by default 1.0), got shape {g.shape}")
+    if not np.issubdtype(g.dtype, np.number) or np.issubdtype(g.dtype, np.complexfloating):
+        raise TypeError(f"{loss}.backward expects a real number as grad_output, got dtype "
+                        f"{g.dtype}")
+    return g.astype(dtype)
+
+
 def prediction_and_target(prediction, target, loss: str):
     """Check a loss's two inputs: floating arrays of the same shape; the target in the
     prediction's dtype."""
@@ -40,7 +52,7 @@ class BCEWithLogits(Layer):
 
     def backward(self, grad_output=1.0):
         z, t = self._saved()
-        return np.asarray(grad_output, dtype=z.dtype) * (sigmoid(z) - t) / z.size
+        return loss_grad(grad_output, z.dtype, "BCEWithLogits") * (sigmoid(z) - t) / z.size
 
 
 class MSE(Layer):
@@ -51,12 +63,13 @@ class MSE(Layer):
 
     def forward(self, prediction, target):
         p, t = prediction_and_target(prediction, target, "MSE")
-        self._cache = p - t
-        return np.mean(self._cache**2)
+        diff = p - t
+        self._cache = diff
+        return np.mean(diff**2)
 
     def backward(self, grad_output=1.0):
         diff = self._saved()
-        return np.asarray(grad_output, dtype=diff.dtype) * 2 * diff / diff.size
+        return loss_grad(grad_output, diff.dtype, "MSE") * 2 * diff / diff.size
 
 
 def class_indices(targets, n: int, classes: int, loss: str) -> np.ndarray:
@@ -95,7 +108,8 @@ class CrossEntropy(Layer):
 
     def __init__(self, label_smoothing: float = 0.0):
         if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+            raise ValueError(f"CrossEntropy: label_smoothing must be in [0, 1], "
+                             f"got {label_smoothing}")
         self.label_smoothing = float(label_smoothing)
 
     def forward(self, logits, targets):
@@ -121,7 +135,7 @@ class CrossEntropy(Layer):
 
     def backward(self, grad_output=1.0):
         p, q = self._saved()
-        return np.asarray(grad_output, dtype=p.dtype) * (p - q) / len(p)
+        return loss_grad(grad_output, p.dtype, "CrossEntropy") * (p - q) / len(p)
 
     def extra_repr(self) -> str:
         return f"label_smoothing={self.label_smoothing}" if self.label_smoothing else ""
@@ -146,5 +160,5 @@ class NLL(Layer):
     def backward(self, grad_output=1.0):
         shape, dtype, t = self._saved()
         grad = np.zeros(shape, dtype=dtype)
-        grad[np.arange(shape[0]), t] = -np.asarray(grad_output, dtype=dtype) / shape[0]
+        grad[np.arange(shape[0]), t] = -loss_grad(grad_output, dtype, "NLL") / shape[0]
         return grad

@@ -13,6 +13,44 @@ import math
 
 import numpy as np
 
+from deepglossary.nn.core import Layer, Parameter
+
+
+def parameter_list(params, who: str, *, allow_empty: bool = False,
+                   example: str = "lr=0.1") -> list[Parameter]:
+    """Check what an optimizer (or a clipping function) was given: an iterable of distinct
+    :class:`Parameter` objects, as ``model.parameters()`` returns.
+
+    TypeError for a model, a single array, parameter-group dicts or anything else that is not
+    Parameters (a model passed by mistake would otherwise leave every weight unchanged);
+    ValueError for an empty list and for a Parameter given twice (it would be updated twice).
+    """
+    hint = f"pass model.parameters(), e.g. {who}(model.parameters(), {example})"
+    if isinstance(params, Layer):
+        raise TypeError(f"{who} got the layer {type(params).__name__} itself; it takes the "
+                        f"parameters to update: {hint}")
+    if isinstance(params, Parameter | np.ndarray) or not hasattr(params, "__iter__"):
+        raise TypeError(f"{who} takes an iterable of Parameters, got "
+                        f"{type(params).__name__}; {hint} (or [p] for one Parameter p)")
+    params = list(params)
+    for i, p in enumerate(params):
+        if isinstance(p, dict):
+            raise TypeError(f"{who}: parameter groups (dicts) are not supported, got a dict at "
+                            f"position {i}; {hint}")
+        if not isinstance(p, Parameter):
+            raise TypeError(f"{who} takes an iterable of Parameters, got "
+                            f"{type(p).__name__} at position {i}; {hint}")
+    if not params and not allow_empty:
+        raise ValueError(f"{who} got an empty parameter list; {hint}")
+    first: dict[int, int] = {}
+    for i, p in enumerate(params):
+        if id(p) in first:
+            raise ValueError(f"{who} got the same Parameter twice, at positions {first[id(p)]} "
+                             f"and {i} ({p!r}): it would be updated twice per step. "
+                             "model.parameters() lists a shared (tied) parameter once")
+        first[id(p)] = i
+    return params
+
 
 def _check(name: str, value: float, low: float = 0.0, *, strict: bool = False,
            high: float | None = None, message: str | None = None) -> float:
@@ -31,9 +69,7 @@ class Optimizer:
     """
 
     def __init__(self, params):
-        self.params = list(params)
-        if not self.params:
-            raise ValueError("optimizer got an empty parameter list")
+        self.params = parameter_list(params, type(self).__name__)
         self.state: list[dict] = [{} for _ in self.params]
 
     def zero_grad(self) -> None:
@@ -252,7 +288,11 @@ def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0) -> float
     of the per-parameter norms; every gradient is multiplied by
     min(1, max_norm / (total_norm + 1e-6)). Returns the total norm before clipping.
     """
-    grads = [p.grad for p in parameters if p.grad is not None]
+    if isinstance(parameters, Parameter):
+        parameters = [parameters]
+    grads = [p.grad for p in parameter_list(parameters, "clip_grad_norm", allow_empty=True,
+                                                  example="max_norm=1.0")
+             if p.grad is not None]
     if not grads:
         return 0.0
     max_norm, norm_type = float(max_norm), float(norm_type)
@@ -273,6 +313,9 @@ def clip_grad_value(parameters, clip_value: float) -> None:
     PyTorch twin: ``torch.nn.utils.clip_grad_value_``.
     """
     clip_value = float(clip_value)
-    for p in parameters:
+    if isinstance(parameters, Parameter):
+        parameters = [parameters]
+    for p in parameter_list(parameters, "clip_grad_value", allow_empty=True,
+                                 example="clip_value=1.0"):
         if p.grad is not None:
             np.clip(p.grad, -clip_value, clip_value, out=p.grad)

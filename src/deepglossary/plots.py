@@ -11,7 +11,10 @@ def decision_boundary(ax, predict, x, y, *, resolution: int = 200, margin: float
     lo, hi = x.min(axis=0) - margin, x.max(axis=0) + margin
     gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
                          np.linspace(lo[1], hi[1], resolution))
-    p = predict(np.c_[gx.ravel(), gy.ravel()]).reshape(gx.shape)
+    from deepglossary.nn.core import no_grad
+
+    with no_grad():                  # a look at the model, never backpropagated
+        p = predict(np.c_[gx.ravel(), gy.ravel()]).reshape(gx.shape)
     ax.contourf(gx, gy, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
     ax.contour(gx, gy, p, levels=[0.5], colors="k", linewidths=1.5)
     ax.scatter(x[:, 0], x[:, 1], c=y, cmap="RdBu_r", edgecolors="k", s=25, vmin=0, vmax=1)

@@ -19,3 +19,19 @@ def source(obj, *, lines: str | None = None):
         text = text[begin:end].rstrip() + "\n"
         text = inspect.cleandoc("\n" + text) if text.startswith(" ") else text
     return Code(text, language="python")
+
+
+def glue(name: str, value, display: bool = False):
+    """``myst_nb.glue`` for a number the prose quotes, as a plain Python number.
+
+    NumPy 2 scalars print as ``np.float64(3.2)``, which ``{glue:text}`name:.1f``` cannot
+    format (the book build then warns, and warnings fail it): convert them first. Returns the
+    value, so that a cell can glue and assert in one line.
+    """
+    import numpy as np
+    from myst_nb import glue as myst_glue
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    myst_glue(name, value, display=display)
+    return value

@@ -12,16 +12,58 @@ from deepglossary.nn.core import nonfinite_allowed
 from deepglossary.random import default_rng
 
 
+def check_data(x, y, *, name: str = "x", label_name: str = "y") -> None:
+    """Refuse training data that would train silently wrong, before the first step.
+
+    The loops let NaN and inf through the forward pass (to *detect* a diverging run), which
+    would also let them in from the data: so the data are checked here, once. Raises
+    ``ValueError`` for no examples, for ``x`` and ``y`` of different lengths, and for a NaN
+    or inf entry, naming the array and the index of the first bad entry.
+    """
+    for array, what in ((x, name), (y, label_name)):
+        if np.ndim(array) == 0:
+            raise ValueError(f"{what} must be an array with one row per example, got "
+                             f"{type(array).__name__} of shape {np.shape(array)}")
+    if len(x) != len(y):
+        raise ValueError(f"{name} has {len(x)} rows but {label_name} has {len(y)}")
+    if len(x) == 0:
+        raise ValueError(f"no training examples: {name} has shape {np.shape(x)}")
+    for array, what in ((x, name), (y, label_name)):
+        array = np.asarray(array)
+        if np.issubdtype(array.dtype, np.inexact) and not np.isfinite(array).all():
+            first = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+            raise ValueError(f"{what} has a non-finite entry ({array[first]}) at index {first}; "
+                             f"the data must be finite")
+
+
+def _check_parameters(model, when: str) -> None:
+    for name, p in model.named_parameters():
+        if not np.isfinite(p.data).all():
+            raise ValueError(f"parameter {name!r} of the model has NaN or inf entries {when}")
+
+
+def _parameters_finite(model) -> bool:
+    return all(np.isfinite(p.data).all() for p in model.parameters())
+
+
 def gradient_descent(model, loss_fn, x, y, *, lr: float, steps: int,
                      progress: bool = False) -> np.ndarray:
     """Train ``model`` on all of ``(x, y)`` at once: ``steps`` updates ``p -= lr * dL/dp``.
 
     Returns the loss before each step, shape (steps,). Stops early, filling the rest of the
-    history with NaN, if the loss stops being finite (the learning rate was too large).
+    history with NaN, if the loss or a parameter stops being finite (the learning rate was too
+    large). Data with NaN or inf, no examples, a non-finite or negative learning rate and
+    a model whose parameters are not finite to begin with are refused with ``ValueError``.
+    A parameter the loss does not depend on (its ``grad`` stays ``None``) is left unchanged,
+    as torch's optimizers do.
     """
-    if lr <= 0:
-        raise ValueError(f"learning rate must be positive, got {lr}")
-    history = np.full(steps, np.nan)
+    if not (np.isfinite(lr) and lr > 0):
+        raise ValueError(f"learning rate must be positive and finite, got {lr}")
+    if int(steps) != steps or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    check_data(x, y)
+    _check_parameters(model, "before training")
+    history = np.full(int(steps), np.nan)
     for step in tqdm(range(steps), disable=not progress, desc="gradient descent"):
         model.zero_grad()
         with nonfinite_allowed(), np.errstate(over="ignore", invalid="ignore"):
@@ -30,9 +72,11 @@ def gradient_descent(model, loss_fn, x, y, *, lr: float, steps: int,
             break
         history[step] = loss
         model.backward(loss_fn.backward())
-        for p in model.parameters():
-            p.data -= lr * p.grad
-        if not all(np.isfinite(p.data).all() for p in model.parameters()):
+        with np.errstate(over="ignore", invalid="ignore"):   # an overflow: detected below
+            for p in model.parameters():
+                if p.grad is not None:      # a parameter the loss does not use: unchanged
+                    p.data -= lr * p.grad
+        if not _parameters_finite(model):
             break
     return history
 
@@ -45,7 +89,19 @@ def batches(n: int, batch_size: int, rng=None, shuffle: bool = True):
 
 
 def accuracy(model, x, y, batch_size: int = 1000) -> float:
-    """Fraction of rows of x whose largest output is at the label y."""
+    """Fraction of rows of x whose largest output is at the label y.
+
+    Raises ``ValueError`` for no rows, for x and y of different lengths, and for labels that
+    are not integer class indices of shape (N,).
+    """
+    if len(x) != len(y):
+        raise ValueError(f"accuracy: x has {len(x)} rows but y has {len(y)}")
+    if len(x) == 0:
+        raise ValueError("accuracy of no examples is undefined: x is empty")
+    labels = np.asarray(y)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"accuracy expects integer class labels of shape (N,), got dtype "
+                         f"{labels.dtype} and shape {labels.shape}")
     was_training = model.training
     model.eval()
     with nonfinite_allowed(), np.errstate(over="ignore", invalid="ignore"):   # diverged nets too
@@ -63,7 +119,7 @@ class History:
     train_accuracy: list = field(default_factory=list)
     test_accuracy: list = field(default_factory=list)
     seconds: float = 0.0
-    diverged: bool = False      # the loss stopped being finite; training was stopped there
+    diverged: bool = False      # the loss or a weight stopped being finite; training stopped
 
 
 def fit(model, loss_fn, optimizer, x, y, *, epochs: int = 1, batch_size: int = 64, rng=None,
@@ -72,14 +128,31 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs: int = 1, batch_size: int = 6
     backward, ``optimizer.step()``. A tqdm bar shows the running loss.
 
     Returns a :class:`History`; with ``evaluate`` it also measures training (and, when
-    given, test) accuracy after each epoch. If the loss overflows (learning rate too large),
-    training stops, ``history.diverged`` is set, and the remaining epochs repeat the final
-    accuracies.
+    given, test) accuracy after each epoch. If the loss overflows or a step leaves a weight
+    NaN or inf (learning rate too large), training stops, ``history.diverged`` is set, and the
+    remaining epochs repeat the final accuracies.
+
+    Refused with ``ValueError`` before any step: no examples, x and y of different lengths,
+    NaN or inf in the data (x, y, x_test, y_test; the message names the array and the first
+    bad index), only one of x_test and y_test, and parameters that are not finite to begin with.
     """
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
-    if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} rows but y has {len(y)}")
+    for value, what in ((epochs, "epochs"), (batch_size, "batch_size")):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{what} must be an integer >= 1, got {value!r}")
+    check_data(x, y)
+    if (x_test is None) != (y_test is None):
+        raise ValueError("give both x_test and y_test, or neither")
+    if x_test is not None:
+        check_data(x_test, y_test, name="x_test", label_name="y_test")
+    if evaluate:
+        for labels, what in ((y, "y"), (y_test, "y_test")):
+            labels = None if labels is None else np.asarray(labels)
+            if labels is not None and (labels.ndim != 1
+                                       or not np.issubdtype(labels.dtype, np.integer)):
+                raise ValueError(f"fit(evaluate=True) measures accuracy, which needs integer "
+                                 f"class labels of shape (N,); {what} has dtype {labels.dtype} "
+                                 f"and shape {labels.shape} (pass evaluate=False)")
+    _check_parameters(model, "before training")
     rng = default_rng(rng)
     history = History()
     start = time.perf_counter()
@@ -97,10 +170,15 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs: int = 1, batch_size: int = 6
                     bar.set_postfix(loss="diverged", refresh=True)
                     break
                 model.backward(loss_fn.backward())
-                optimizer.step()
+                with np.errstate(over="ignore", invalid="ignore"):   # detected just below
+                    optimizer.step()
                 history.loss.append(float(loss))
                 bar.update()
                 bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+                if not _parameters_finite(model):     # the step itself overflowed
+                    history.diverged = True
+                    bar.set_postfix(loss="diverged", refresh=True)
+                    break
             if evaluate:
                 history.train_accuracy.append(accuracy(model, x, y))
                 if x_test is not None:

@@ -6,20 +6,37 @@ runs both forward passes, backpropagates the *same random* upstream gradient thr
 the output, the gradient of every floating input and the gradient of every parameter, on
 every device torch can see (the CPU, and a CUDA GPU when there is one).
 
-The error of each compared array is ``max|ours - torch| / max(max|torch|, 1)``: a norm-wise
-relative error, so that entries tiny on the array's own scale do not blow it up, and for an
-array whose entries are all below 1 (the scale of the standard normal upstream gradient) the
-absolute error. Rounding errors are about machine epsilon times that scale, whatever the
-array's own size: 1 - tanh(x)^2 near saturation is a difference of two numbers close to 1,
-whose last bits differ between any two correct implementations. Tolerances:
-1e-10 in float64, 1e-5 in float32. A mismatch raises :class:`VerificationError` with the whole
-report; a match returns the :class:`Report`, which prints as a table in a notebook.
+How far apart is too far. Each compared entry's error ``|ours - torch|`` is divided by a
+scale, and the largest quotient, the *relative error*, must stay below the tolerance: 1e-10 in
+float64, 1e-5 in float32. The scale must be the size of the rounding errors two correct
+implementations may differ by, which is not always the entry's own size: 1 - tanh(x)^2 near
+saturation is a difference of two numbers close to 1 whose last bits differ between any two
+correct implementations, so its error is machine epsilon times 1, however small the result.
+``against_torch`` therefore measures how sensitive each entry is to rounding, by running torch a
+second time in the other precision (float32 for a float64 check, float64 for a float32 one):
+
+* where the two precisions agree to 10% (``|t32 - t64| < 0.1 |t|``), the entry's rounding error
+  in the checked precision is estimated from their difference (scaled by the ratio of the two
+  machine epsilons when the other precision is the coarser one) and the scale is
+  ``max(|torch|, 64 x that estimate / tolerance, 64 eps max|torch| / tolerance)``: a relative
+  check, which catches a wrong factor on an array whose entries are all tiny (a gradient of
+  inputs of size 1e-12, the derivative of a saturated sigmoid);
+* where they do not (the coarser precision lost the entry altogether: sigmoid(30) rounds to 1
+  in float32, so its 1 - sigmoid is 0 there), or when the second run is impossible, the scale
+  is ``max(max|torch|, 1)``: norm-wise, and absolute for arrays below 1, the scale of the
+  standard normal upstream gradient.
+
+The output and the gradient of each input must also have that input's dtype, as torch's do,
+and each parameter's gradient its parameter's dtype: a float32 layer that computes in float64
+fails even when its values are right. A mismatch raises :class:`VerificationError` with the
+whole report; a match returns the :class:`Report`, which prints as a table in a notebook.
 
 torch is imported inside the functions, never when this module is imported.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 from dataclasses import dataclass, field
 
@@ -27,6 +44,8 @@ import numpy as np
 
 TOLERANCE = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-5}
 SCALE_FLOOR = 1.0
+ROUNDING_MARGIN = 64.0    # how many estimated rounding errors two correct results may differ by
+LOST = 0.1                # the other precision is off by this fraction of |torch|: no estimate
 
 
 class VerificationError(AssertionError):
@@ -43,10 +62,11 @@ class Row:
     abs_error: float
     rel_error: float
     tolerance: float
+    problem: str = ""   # a failure that is not a number, e.g. "dtype float64, expected float32"
 
     @property
     def ok(self) -> bool:
-        return bool(self.rel_error <= self.tolerance)
+        return bool(not self.problem and self.rel_error <= self.tolerance)
 
 
 @dataclass
@@ -65,20 +85,35 @@ class Report:
         """The largest relative error over every compared array."""
         return max((r.rel_error for r in self.rows), default=0.0)
 
-    def add(self, device, dtype, quantity, ours, theirs) -> Row:
+    def add(self, device, dtype, quantity, ours, theirs, *, expected_dtype=None,
+            other_precision=None) -> Row:
+        """Compare ``ours`` with ``theirs`` (torch's result in ``dtype``) and append the row.
+
+        ``expected_dtype``: the dtype ``ours`` must have (refused otherwise).
+        ``other_precision``: torch's result computed in the other precision; with it each
+        entry is scaled by its estimated rounding error (see the module's docstring), without
+        it by ``max(max|theirs|, 1)``.
+        """
         ours, theirs = np.asarray(ours), np.asarray(theirs)
         tol = TOLERANCE.get(np.dtype(dtype), 1e-5)
         dtype = str(np.dtype(dtype))
+        problem = ""
+        if expected_dtype is not None and ours.dtype != np.dtype(expected_dtype):
+            problem = f"dtype {ours.dtype}, expected {np.dtype(expected_dtype)}"
         if ours.shape != theirs.shape:
-            row = Row(self.title, device, dtype, quantity, ours.shape, np.inf, np.inf, tol)
+            row = Row(self.title, device, dtype, quantity, ours.shape, np.inf, np.inf, tol,
+                      problem or f"shape {ours.shape}, expected {theirs.shape}")
         else:
-            diff = np.abs(ours.astype(np.float64) - theirs.astype(np.float64))
+            t = theirs.astype(np.float64)
+            with np.errstate(invalid="ignore", over="ignore"):
+                diff = np.abs(ours.astype(np.float64) - t)
             abs_err = float(diff.max(initial=0.0))
-            scale = float(np.abs(theirs.astype(np.float64)).max(initial=0.0))
-            rel = abs_err / max(scale, SCALE_FLOOR)
-            if np.isnan(abs_err):
+            scale = _scale(t, np.dtype(dtype), tol, other_precision)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rel = float((diff / scale).max(initial=0.0))
+            if np.isnan(abs_err) or np.isnan(rel):
                 abs_err = rel = np.inf
-            row = Row(self.title, device, dtype, quantity, ours.shape, abs_err, rel, tol)
+            row = Row(self.title, device, dtype, quantity, ours.shape, abs_err, rel, tol, problem)
         self.rows.append(row)
         return row
 
@@ -93,7 +128,8 @@ class Report:
                                                    "tolerance", "ok"]
         cells = [([r.check] if combined else []) +
                  [r.device, r.dtype, r.quantity, str(r.shape), f"{r.abs_error:.1e}",
-                  f"{r.rel_error:.1e}", f"{r.tolerance:.0e}", "✓" if r.ok else "✗"]
+                  f"{r.rel_error:.1e}", f"{r.tolerance:.0e}",
+                  "✓" if r.ok else ("✗ " + r.problem).rstrip()]
                  for r in self.rows]
         return names, cells
 
@@ -125,6 +161,25 @@ class Report:
         return self
 
 
+def _scale(t: np.ndarray, dtype: np.dtype, tol: float, other) -> np.ndarray | float:
+    """What each entry's error is divided by: see the module's docstring."""
+    norm_wise = max(float(np.abs(t).max(initial=0.0)), SCALE_FLOOR)
+    if other is None:
+        return norm_wise
+    other = np.asarray(other)
+    if other.shape != t.shape or not np.issubdtype(other.dtype, np.floating):
+        return norm_wise
+    eps, other_eps = np.finfo(dtype).eps, np.finfo(other.dtype).eps
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = np.abs(t - other.astype(np.float64))                 # the other precision's error
+        rounding = d * (eps / other_eps) if other_eps > eps else d   # ... in the checked one
+        lost = ~(d < LOST * np.abs(t))                           # also NaN and inf
+        floor = ROUNDING_MARGIN * eps * float(np.abs(t).max(initial=0.0))
+        relative = np.maximum(np.maximum(np.abs(t), ROUNDING_MARGIN * rounding / tol),
+                              floor / tol)
+    return np.where(lost, norm_wise, relative)
+
+
 def devices() -> list[str]:
     """Every device torch can compute on here: ``["cpu"]``, plus ``"cuda"`` when present."""
     import torch
@@ -138,8 +193,57 @@ def devices() -> list[str]:
 def _torch_dtype(dtype):
     import torch
 
-    return {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}[
-        np.dtype(dtype)]
+    known = {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32}
+    if np.dtype(dtype) not in known:
+        raise TypeError(f"verification runs in float32 or float64, got inputs of dtype "
+                        f"{np.dtype(dtype)}; convert them first, e.g. x.astype(np.float64)")
+    return known[np.dtype(dtype)]
+
+
+def _run_torch(theirs, inputs, wants_grad, g, device):
+    """Forward and backward of ``theirs`` (a module already holding our parameters, or a
+    function): the output, the gradients of the inputs in ``wants_grad`` and of every
+    parameter (zeros when torch leaves one None), and every buffer, as NumPy arrays."""
+    import torch
+
+    def numpy(t):
+        return t.detach().cpu().numpy()
+
+    tins = [torch.tensor(x, device=device, requires_grad=bool(want))
+            for x, want in zip(inputs, wants_grad)]
+    tout = theirs(*tins)
+    tout.backward(torch.as_tensor(np.asarray(g), device=device, dtype=tout.dtype))
+    found = {"output": numpy(tout)}
+    for i, t in enumerate(tins):
+        if t.requires_grad:
+            found[("input", i)] = numpy(t.grad)
+    if isinstance(theirs, torch.nn.Module):
+        for name, p in theirs.named_parameters():
+            found[("param", name)] = np.zeros(tuple(p.shape)) if p.grad is None else numpy(p.grad)
+        for name, b in theirs.named_buffers():
+            found[("buffer", name)] = numpy(b)
+    return found
+
+
+def _other_precision(snapshot, inputs, wants_grad, g, dtype) -> dict:
+    """The same torch run on the CPU in the other precision (float32 for float64, and back),
+    for :func:`_scale`'s rounding estimate; empty when it cannot be run in that precision."""
+    import torch
+
+    other = np.float32 if np.dtype(dtype) == np.float64 else np.float64
+    try:
+        with np.errstate(over="ignore"):
+            cast = [x.astype(other) if np.issubdtype(x.dtype, np.floating) else x
+                    for x in inputs]
+            g = np.asarray(g).astype(other)
+        if isinstance(snapshot, torch.nn.Module):
+            snapshot.to(device="cpu", dtype=_torch_dtype(other))
+        found = _run_torch(snapshot, cast, wants_grad, g, "cpu")
+    except Exception:        # e.g. a function holding float64 constants: no estimate then
+        return {}
+    if found["output"].dtype != np.dtype(other):
+        return {}            # torch promoted it back to the checked precision: no estimate
+    return found
 
 
 def _upstream(seed: int, shape: tuple) -> np.ndarray:
@@ -190,20 +294,32 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
     ``ours.backward`` may return one array (the gradient of the first input; the other inputs
     are then treated as constants, e.g. a loss's targets) or a tuple with one entry per input.
 
+    Besides the values, the dtypes are compared: the output must have the first input's
+    dtype, each input's gradient that input's, each parameter's gradient its parameter's.
+    Torch also runs once more in the other precision, to estimate how large the rounding
+    error of each compared entry can be (see the module's docstring).
+
     Returns the :class:`Report`; raises :class:`VerificationError` if anything differs.
     """
     import torch
 
+    if not inputs:
+        raise TypeError("against_torch needs at least one input array")
     inputs = [np.asarray(x) for x in inputs]
     dtype = inputs[0].dtype
+    _torch_dtype(dtype)                                          # float32 or float64 only
     title = title or f"{type(ours).__name__} vs torch"
     report = Report(title)
+    other = None
     for device in devices():
+        snapshot = None
         if isinstance(theirs, torch.nn.Module):
             theirs.to(device=device, dtype=_torch_dtype(dtype))
             copy_parameters(ours, theirs, device)
             theirs.train(ours.training)
             theirs.zero_grad(set_to_none=True)
+            if other is None:
+                snapshot = copy.deepcopy(theirs)                 # before its buffers move
         ours.zero_grad()
 
         out = ours(*inputs)
@@ -212,32 +328,33 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
             g = _upstream(seed, np.shape(out)).astype(dtype)
         grads = ours.backward(g)
         grads = grads if isinstance(grads, tuple) else (grads,)
+        wants = [bool(i < len(grads) and grads[i] is not None
+                      and np.issubdtype(x.dtype, np.floating)) for i, x in enumerate(inputs)]
 
-        tins = [torch.tensor(x, device=device,
-                             requires_grad=bool(i < len(grads) and grads[i] is not None
-                                                and np.issubdtype(x.dtype, np.floating)))
-                for i, x in enumerate(inputs)]
-        tout = theirs(*tins)
-        tout.backward(torch.as_tensor(np.asarray(g), device=device))
+        found = _run_torch(theirs, inputs, wants, g, device)
+        if other is None:
+            other = _other_precision(snapshot if snapshot is not None else theirs, inputs,
+                                     wants, g, dtype)
 
-        def numpy(t):
-            return t.detach().cpu().numpy()
+        def add(quantity, ours_value, key, expected):
+            report.add(device, dtype, quantity, ours_value, found[key], expected_dtype=expected,
+                       other_precision=other.get(key))
 
-        report.add(device, dtype, "output", out, numpy(tout))
+        add("output", out, "output", dtype)
         for i, grad in enumerate(grads):
-            if grad is not None and tins[i].requires_grad:
-                report.add(device, dtype, f"grad input[{i}]" if len(inputs) > 1 else "grad input",
-                           grad, numpy(tins[i].grad))
+            if grad is not None and wants[i]:
+                add(f"grad input[{i}]" if len(inputs) > 1 else "grad input", grad, ("input", i),
+                    inputs[i].dtype)
         if isinstance(theirs, torch.nn.Module):
-            their_params = dict(theirs.named_parameters())
             for name, p in ours.named_parameters():
-                t = their_params[name].grad
-                report.add(device, dtype, f"grad {name}", p.grad,
-                           np.zeros(p.shape) if t is None else numpy(t))
-            their_buffers = dict(theirs.named_buffers())
+                if p.grad is None:
+                    p_grad = np.zeros(p.shape, dtype=p.dtype)    # torch's None is zeros too
+                else:
+                    p_grad = p.grad
+                add(f"grad {name}", p_grad, ("param", name), p.dtype)
             for name, b in ours.named_buffers():
-                if name in their_buffers:
-                    report.add(device, dtype, name, b, numpy(their_buffers[name]))
+                if ("buffer", name) in found:
+                    add(name, b, ("buffer", name), None)
     if tolerance is not None:
         for row in report.rows:
             row.tolerance = tolerance
@@ -304,26 +421,56 @@ class TrainingComparison:
     ours_seconds: float
     torch_seconds: float
     threads: int
+    tolerance: float = np.nan    # the largest relative_difference accepted
 
     @property
     def max_difference(self) -> float:
-        return float(np.abs(self.ours - self.torch).max())
+        """Largest absolute difference between the two loss curves (inf if one is not finite
+        or they differ in length)."""
+        if self.ours.shape != self.torch.shape:
+            return np.inf
+        with np.errstate(invalid="ignore"):
+            diff = float(np.abs(self.ours - self.torch).max(initial=0.0))
+        return np.inf if np.isnan(diff) else diff
+
+    @property
+    def relative_difference(self) -> float:
+        """``max_difference`` over the scale of the losses, ``max(max|torch loss|, 1e-3)``."""
+        scale = float(np.abs(self.torch).max(initial=0.0)) if self.torch.size else 0.0
+        return self.max_difference / max(scale, 1e-3) if np.isfinite(scale) else np.inf
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.relative_difference <= self.tolerance)
 
     def __str__(self) -> str:
+        ratio = self.ours_seconds / self.torch_seconds if self.torch_seconds else np.inf
         return (f"{len(self.ours)} steps: largest difference between the loss curves "
-                f"{self.max_difference:.1e}; ours {self.ours_seconds:.2f} s, torch "
-                f"{self.torch_seconds:.2f} s ({self.ours_seconds / self.torch_seconds:.2f}x), "
-                f"{self.threads} thread(s) each")
+                f"{self.max_difference:.1e} ({self.relative_difference:.1e} of the loss, "
+                f"tolerance {self.tolerance:.0e}: {'match' if self.ok else 'MISMATCH'}); "
+                f"ours {self.ours_seconds:.2f} s, torch {self.torch_seconds:.2f} s "
+                f"({ratio:.2f}x), {self.threads} thread(s) each")
 
 
 def training_against_torch(ours, theirs, x, y, *, lr: float, batch_size: int, epochs: int = 1,
-                           seed: int = 0, threads: int = 1) -> TrainingComparison:
+                           seed: int = 0, threads: int = 1,
+                           tolerance: float | None = None) -> TrainingComparison:
     """Train ``ours`` (with ``losses.CrossEntropy`` and ``optim.SGD``) and ``theirs`` (with
     ``torch.nn.CrossEntropyLoss`` and ``torch.optim.SGD``) from the same initial weights on the
     same minibatches, in ``x``'s dtype, both limited to ``threads`` threads.
 
-    Returns both loss curves and both wall times; the curves should agree to rounding.
+    Returns both loss curves and both wall times. Raises :class:`VerificationError` when the
+    curves differ by more than ``tolerance`` relative to the scale of the loss (default 1e-10
+    in float64, 1e-5 in float32), or when either is not finite.
     """
+    x = np.asarray(x)
+    tdtype = _torch_dtype(x.dtype)
+    y = np.asarray(y)
+    if not np.issubdtype(y.dtype, np.integer) or y.shape != (len(x),):
+        raise ValueError(f"training_against_torch expects integer class labels of shape "
+                         f"({len(x)},), got dtype {y.dtype} and shape {y.shape}")
+    if tolerance is None:
+        tolerance = TOLERANCE[np.dtype(x.dtype)]
     import time
 
     import torch
@@ -333,7 +480,7 @@ def training_against_torch(ours, theirs, x, y, *, lr: float, batch_size: int, ep
     from deepglossary.optim import SGD
     from deepglossary.train import batches
 
-    theirs.to(dtype=_torch_dtype(x.dtype))
+    theirs.to(dtype=tdtype)
     copy_parameters(ours, theirs)
     plan = [b for _ in range(epochs) for b in batches(len(x), batch_size,
                                                        np.random.default_rng(seed))]
@@ -363,8 +510,13 @@ def training_against_torch(ours, theirs, x, y, *, lr: float, batch_size: int, ep
             torch_seconds = time.perf_counter() - start
     finally:
         torch.set_num_threads(before)
-    return TrainingComparison(np.array(ours_loss), np.array(torch_loss), ours_seconds,
-                              torch_seconds, threads)
+    comparison = TrainingComparison(np.array(ours_loss, dtype=np.float64),
+                                    np.array(torch_loss, dtype=np.float64), ours_seconds,
+                                    torch_seconds, threads, float(tolerance))
+    if not comparison.ok:
+        raise VerificationError(f"training {type(ours).__name__} differs from torch: "
+                                f"{comparison}")
+    return comparison
 
 
 def optimizer_against_torch(make_ours, make_theirs, *, shapes=((3, 4), (4,)), steps: int = 100,

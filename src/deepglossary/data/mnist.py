@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
 import pathlib
 import shutil
@@ -90,35 +91,51 @@ def read_idx(path) -> np.ndarray:
 def download(name: str, cache_dir: pathlib.Path, mirrors=MIRRORS, checksums=None) -> pathlib.Path:
     """The cached file ``name``, downloaded first if needed; its sha256 always checked.
 
-    A cached file that fails the check is removed and fetched again. A download that fails
-    it is deleted and raises ``ValueError``; it is never used.
+    A cached file that fails the check is removed and fetched again. The mirrors are tried in
+    order: one that cannot be reached, has a malformed URL or serves a file that fails the
+    check is skipped (a failed file is deleted, never used, and no ``*.part`` file is left).
+    When every mirror fails: ``ValueError`` if one of them served a corrupted file, else
+    ``ConnectionError``; the message lists what each mirror did.
     """
-    expected = (checksums or FILES)[name]
+    checksums = FILES if checksums is None else checksums
+    if name not in checksums:
+        raise ValueError(f"no sha256 checksum is known for {name!r}; checksums has "
+                         f"{sorted(checksums)}")
+    if isinstance(mirrors, str):
+        mirrors = (mirrors,)                # one URL, not a sequence of one-letter mirrors
+    if not mirrors:
+        raise ValueError(f"no mirror to download {name} from")
+    expected = checksums[name]
     target = cache_dir / name
     if target.exists():
         if sha256(target) == expected:
             return target
         target.unlink()   # a truncated or altered cache entry: fetch it again
-    errors = []
+    errors, corrupted = [], False
     for mirror in mirrors:
-        url = mirror + name
+        url = str(mirror).rstrip("/") + "/" + name     # a base URL, with or without its "/"
         with tempfile.NamedTemporaryFile(dir=cache_dir, delete=False, suffix=".part") as tmp:
             part = pathlib.Path(tmp.name)
         try:
-            with urllib.request.urlopen(url, timeout=60) as response, open(part, "wb") as out:
-                shutil.copyfileobj(response, out)
-        except OSError as err:
+            try:
+                with urllib.request.urlopen(url, timeout=60) as response, \
+                        open(part, "wb") as out:
+                    shutil.copyfileobj(response, out)
+            except (OSError, ValueError, http.client.HTTPException) as err:
+                errors.append(f"{url}: {type(err).__name__}: {err}")
+                continue
+            got = sha256(part)
+            if got != expected:
+                corrupted = True
+                errors.append(f"{url}: corrupted download of {name}: sha256 {got}, expected "
+                              f"{expected}; the file was deleted and not used")
+                continue
+            part.replace(target)
+            return target
+        finally:
             part.unlink(missing_ok=True)
-            errors.append(f"{url}: {err}")
-            continue
-        got = sha256(part)
-        if got != expected:
-            part.unlink()
-            raise ValueError(f"corrupted download of {name} from {url}: sha256 {got}, expected "
-                             f"{expected}; the file was deleted and not used")
-        part.replace(target)
-        return target
-    raise ConnectionError(f"could not download {name}:\n  " + "\n  ".join(errors))
+    message = f"could not download {name} from any mirror:\n  " + "\n  ".join(errors)
+    raise (ValueError if corrupted else ConnectionError)(message)
 
 
 def _shipped() -> tuple[np.ndarray, ...]:
@@ -147,10 +164,16 @@ def mnist(*, full: bool = False, cache_dir=None, flatten: bool = True, dtype=np.
         cache_dir: where the full files are kept; it must exist. Default
             ``~/.cache/deepglossary/mnist`` (created), or ``$DEEPGLOSSARY_CACHE/mnist``.
         flatten: images as rows of 784 pixels (default) or as (28, 28) arrays.
-        dtype: float dtype of the images, scaled to [0, 1]; ``np.uint8`` keeps raw 0..255.
+        dtype: a floating dtype for the images scaled to [0, 1] (float64 by default, or
+            float32, float16), or ``np.uint8`` for the raw 0..255; any other dtype (an integer
+            dtype would lose the scaling or wrap) is refused with ``TypeError``.
         mirrors, checksums: base URLs and sha256 sums of the four files (tests point these at
             local files).
     """
+    dtype = np.dtype(dtype)
+    if not (np.issubdtype(dtype, np.floating) or dtype == np.uint8):
+        raise TypeError(f"mnist: dtype must be a floating dtype (images scaled to [0, 1]) or "
+                        f"np.uint8 (raw 0..255), got {dtype}")
     if full:
         if cache_dir is None:
             cache_dir = DEFAULT_CACHE / "mnist"
@@ -163,8 +186,13 @@ def mnist(*, full: bool = False, cache_dir=None, flatten: bool = True, dtype=np.
         x_train, y_train, x_test, y_test = arrays
         y_train, y_test = y_train.astype(np.int64), y_test.astype(np.int64)
         for x, y, part in ((x_train, y_train, "training"), (x_test, y_test, "test")):
-            if len(x) != len(y) or x.shape[1:] != (28, 28):
+            if x.ndim != 3 or y.ndim != 1 or len(x) != len(y) or x.shape[1:] != (28, 28):
                 raise ValueError(f"MNIST {part} files disagree: images {x.shape}, labels {y.shape}")
+            if x.dtype != np.uint8:
+                raise ValueError(f"MNIST {part} images must be unsigned bytes, got {x.dtype}")
+            if len(y) and (y.min() < 0 or y.max() > 9):
+                raise ValueError(f"MNIST {part} labels must be digits 0..9, got values in "
+                                 f"[{y.min()}, {y.max()}]")
         source = f"full MNIST from {cache_dir}"
     else:
         x_train, y_train, x_test, y_test = _shipped()
@@ -172,6 +200,6 @@ def mnist(*, full: bool = False, cache_dir=None, flatten: bool = True, dtype=np.
 
     def prepare(x):
         x = x.reshape(len(x), -1) if flatten else x
-        return x.copy() if np.dtype(dtype) == np.uint8 else x.astype(dtype) / 255
+        return x.copy() if dtype == np.uint8 else x.astype(dtype) / dtype.type(255)
 
     return MNIST(prepare(x_train), y_train, prepare(x_test), y_test, source)

@@ -16,7 +16,11 @@ class BatchNorm(Layer):
     x_hat = (x - mu) / sqrt(s^2 + eps); y = gamma x_hat + beta. The running statistics move by
     ``momentum`` towards the batch's: running_mean += momentum (mu - running_mean), and the
     same for running_var with the *unbiased* variance s^2 m / (m - 1), as PyTorch does.
-    Evaluation: the running statistics replace the batch's.
+    Evaluation: the running statistics replace the batch's. ``momentum=None`` makes the running
+    statistics a cumulative average over ``num_batches_tracked`` batches, as in PyTorch.
+
+    The statistics are accumulated in float64 (a shifted two-pass algorithm) whatever the input's
+    dtype, and the output has the input's dtype: float32 data with a large mean keeps its digits.
 
     Backward (training), per channel, with g = dL/dy and dx_hat = g gamma:
     dL/dx = (1 / sqrt(s^2 + eps)) (dx_hat - mean(dx_hat) - x_hat mean(dx_hat x_hat)).
@@ -24,18 +28,29 @@ class BatchNorm(Layer):
 
     _buffers = ("running_mean", "running_var")
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, dtype=np.float64):
         if not isinstance(num_features, int | np.integer) or num_features <= 0:
             raise ValueError(f"BatchNorm: num_features must be a positive integer, "
                              f"got {num_features!r}")
-        self.num_features, self.eps, self.momentum = int(num_features), float(eps), float(momentum)
+        if momentum is not None:
+            if not isinstance(momentum, int | float | np.integer | np.floating):
+                raise TypeError(f"BatchNorm: momentum must be a number in [0, 1] or None "
+                                f"(cumulative average, as in PyTorch), got {momentum!r}")
+            if not 0 <= momentum <= 1:
+                raise ValueError(f"BatchNorm: momentum must lie in [0, 1] (or be None), "
+                                 f"got {momentum}")
+            momentum = float(momentum)
+        if not isinstance(eps, int | float | np.integer | np.floating) or not eps > 0:
+            raise ValueError(f"BatchNorm: eps must be a positive number, got {eps!r}")
+        self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
         self.affine = affine
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=dtype))
             self.bias = Parameter(np.zeros(num_features, dtype=dtype))
         self.running_mean = np.zeros(num_features, dtype=dtype)
         self.running_var = np.ones(num_features, dtype=dtype)
+        self.num_batches_tracked = 0
 
     def _axes_and_shape(self, x):
         if x.ndim < 2 or x.shape[1] != self.num_features:
@@ -53,18 +68,34 @@ class BatchNorm(Layer):
         if self.training:
             m = x.size // self.num_features
             if m <= 1:
-                raise ValueError("Expected more than 1 value per channel when training, got "
-                                 f"input of shape {x.shape}")
-            mean = x.mean(axis=axes)
-            var = x.var(axis=axes)                               # biased: divides by m
-            self.running_mean += self.momentum * (mean - self.running_mean)
-            self.running_var += self.momentum * (var * m / (m - 1) - self.running_var)
+                raise ValueError("BatchNorm: expected more than 1 value per channel when "
+                                 f"training, got input of shape {x.shape}")
+            mean, var = self._statistics(x, axes, shape)          # float64, whatever x is
+            self.num_batches_tracked += 1
+            factor = 1 / self.num_batches_tracked if self.momentum is None else self.momentum
+            self.running_mean += factor * (mean - self.running_mean)
+            self.running_var += factor * (var * m / (m - 1) - self.running_var)
         else:
-            mean, var = self.running_mean.astype(x.dtype), self.running_var.astype(x.dtype)
-        inv_std = (1 / np.sqrt(var + self.eps)).astype(x.dtype)
-        x_hat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
+            mean, var = self.running_mean.astype(np.float64), self.running_var.astype(np.float64)
+        inv_std = 1 / np.sqrt(var + self.eps)                           # (C,) float64
+        c = mean.astype(x.dtype)                                        # mean rounded to x's
+        x_hat = ((x - c.reshape(shape)) - (mean - c).astype(x.dtype).reshape(shape)) \
+            * inv_std.astype(x.dtype).reshape(shape)                    # (N, C, *)
+        inv_std = inv_std.astype(x.dtype)
         self._cache = (x_hat, inv_std, gamma, axes, shape, self.training)
         return gamma * x_hat + beta
+
+    @staticmethod
+    def _statistics(x, axes, shape):
+        """Mean and biased variance of each channel, accumulated in float64 by a shifted
+        two-pass algorithm: d = x - c with c the mean rounded to x's dtype (exact when x lies
+        near c), then var = mean(d^2) - mean(d)^2. The naive float32 E[x^2] - E[x]^2 loses
+        every digit when the mean is large against the spread (mean 1e4, std 0.01)."""
+        mean = x.mean(axis=axes, dtype=np.float64)                      # (C,)
+        d = x - mean.astype(x.dtype).reshape(shape)    # (N, C, *) in x's dtype, exact near c
+        d_mean = d.mean(axis=axes, dtype=np.float64)                    # mean - c, tiny
+        var = (d * d).mean(axis=axes, dtype=np.float64) - d_mean**2     # (C,)
+        return mean, np.maximum(var, 0.0)
 
     def backward(self, grad_output):
         x_hat, inv_std, gamma, axes, shape, training = self._saved()
@@ -75,8 +106,10 @@ class BatchNorm(Layer):
         dx_hat = g * gamma
         if not training:                                         # statistics are constants
             return dx_hat * inv_std.reshape(shape)
-        return inv_std.reshape(shape) * (dx_hat - dx_hat.mean(axis=axes, keepdims=True)
-                                         - x_hat * (dx_hat * x_hat).mean(axis=axes, keepdims=True))
+        mean_dx_hat = dx_hat.mean(axis=axes, keepdims=True, dtype=np.float64).astype(g.dtype)
+        mean_dx_hat_x_hat = (dx_hat * x_hat).mean(axis=axes, keepdims=True,
+                                                  dtype=np.float64).astype(g.dtype)
+        return inv_std.reshape(shape) * (dx_hat - mean_dx_hat - x_hat * mean_dx_hat_x_hat)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -19,8 +19,10 @@ class Dropout(Layer):
     """
 
     def __init__(self, p: float = 0.5, rng=None):
+        if not isinstance(p, int | float | np.integer | np.floating):
+            raise TypeError(f"Dropout: p must be a number in [0, 1], got {p!r}")
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+            raise ValueError(f"Dropout: probability p has to be between 0 and 1, but got {p}")
         self.p = float(p)
         self.rng = rng
         self.fixed_mask = None
@@ -28,21 +30,23 @@ class Dropout(Layer):
     def forward(self, x):
         x = as_input(x, "Dropout")
         if not self.training or self.p == 0.0:
-            self._cache = np.ones((), dtype=x.dtype)          # gradient passes unchanged
+            self._cache = (np.ones((), dtype=x.dtype), x.shape)   # gradient passes unchanged
             return x.copy()
         if self.fixed_mask is not None:
             keep = np.asarray(self.fixed_mask, dtype=bool)
             if keep.shape != x.shape:
-                raise ValueError(f"Dropout.fixed_mask has shape {keep.shape}, input {x.shape}")
+                raise ValueError(f"Dropout.fixed_mask has shape {keep.shape}, but the input "
+                                 f"has shape {x.shape}; they must be equal")
         else:
             keep = default_rng(self.rng).random(x.shape) >= self.p
         scale = np.zeros((), x.dtype) if self.p == 1.0 else np.asarray(1 / (1 - self.p), x.dtype)
-        self._cache = keep * scale                             # m / (1 - p)
-        return x * self._cache
+        factor = keep * scale                                  # m / (1 - p), x's shape
+        self._cache = (factor, x.shape)
+        return x * factor
 
     def backward(self, grad_output):
-        factor = self._saved()
-        return np.asarray(grad_output) * factor
+        factor, shape = self._saved()
+        return self._check_grad(grad_output, shape, "Dropout") * factor
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -22,6 +22,8 @@ class Highway(Layer):
 
     def __init__(self, size: int, activation=ReLU, gate_bias: float = -2.0, dtype=np.float64,
                  rng=None):
+        if not isinstance(size, int | np.integer) or size <= 0:
+            raise ValueError(f"Highway: size must be a positive integer, got {size!r}")
         self.size = int(size)
         self.transform = Affine(size, size, dtype=dtype, rng=rng)
         self.activation = activation()

@@ -5,6 +5,18 @@ import numpy as np
 from deepglossary.nn.core import Layer, as_input
 
 
+def check_dim(layer: Layer, dim, x=None) -> None:
+    """Refuse a ``dim`` that is not an integer (TypeError) or not a dimension of x
+    (ValueError, as numpy's AxisError, which is both a ValueError and an IndexError)."""
+    if x is None:
+        if not isinstance(dim, int | np.integer) or isinstance(dim, bool):
+            raise TypeError(f"{type(layer).__name__}: dim must be an integer, got {dim!r}")
+    elif not -x.ndim <= dim < x.ndim:
+        raise np.exceptions.AxisError(
+            f"{layer!r} got an input of shape {x.shape} with {x.ndim} dimension(s); dim must "
+            f"lie in [{-x.ndim}, {x.ndim - 1}], got {dim}")
+
+
 def log_softmax(x, axis: int = -1):
     """x - logsumexp(x): the largest entry is subtracted first, so no exponential overflows."""
     shifted = x - x.max(axis=axis, keepdims=True)
@@ -27,10 +39,12 @@ class Softmax(Layer):
     """
 
     def __init__(self, dim: int = -1):
-        self.dim = dim
+        check_dim(self, dim)
+        self.dim = int(dim)
 
     def forward(self, x):
         x = as_input(x, "Softmax", min_ndim=1)
+        check_dim(self, self.dim, x)
         y = softmax(x, self.dim)
         self._cache = y
         return y
@@ -51,10 +65,12 @@ class LogSoftmax(Layer):
     """
 
     def __init__(self, dim: int = -1):
-        self.dim = dim
+        check_dim(self, dim)
+        self.dim = int(dim)
 
     def forward(self, x):
         x = as_input(x, "LogSoftmax", min_ndim=1)
+        check_dim(self, self.dim, x)
         y = log_softmax(x, self.dim)
         self._cache = y
         return y
