@@ -46,8 +46,34 @@ What is guaranteed:
 Training loops, verification and data loaders
 ---------------------------------------------
 
-(This paragraph is kept by the maintainers of ``train``, ``verify`` and ``data``: their
-contract goes here.)
+- Training loops (``train.fit``, ``train.gradient_descent``) check their data once, before the
+  first step, because they let NaN and inf through the forward pass to *detect* a diverging
+  run: no examples, ``x`` and ``y`` of different lengths, and NaN or inf in ``x``, ``y``,
+  ``x_test`` or ``y_test`` raise ``ValueError`` naming the array and the index of the first
+  bad entry; so do a non-finite or non-positive learning rate, bad ``epochs``, ``steps`` or
+  ``batch_size``, parameters that are not finite before training, and (``fit`` with
+  ``evaluate=True``) labels that are not integer class indices of shape (N,). A run
+  *diverges* when the loss is not finite or a step leaves a parameter NaN or inf, the last
+  step included: training stops there and says so (``History.diverged``; the rest of
+  ``gradient_descent``'s history is NaN). A parameter the loss does not use (``grad`` None) is
+  left alone, as torch's optimizers do.
+- Verification (``verify``) raises :class:`~deepglossary.verify.VerificationError` on any
+  mismatch and never only prints one: ``against_torch`` compares values, every gradient and
+  dtypes (output and input gradients in the input's dtype, parameter gradients in their
+  parameter's), each entry relative to its own rounding error, estimated by a second torch run
+  in the other precision, so that a wrong factor on a tiny array (a gradient of inputs of size
+  1e-12, a saturated sigmoid's derivative) fails while cancellation in a correct formula
+  passes; ``training_against_torch`` raises when the two loss curves differ by more than its
+  ``tolerance`` (1e-10 of the loss in float64, 1e-5 in float32), and returns them otherwise.
+  Inputs other than float32 and float64 raise ``TypeError``.
+- Data loaders (``data``) return what they promise or raise: ``mnist(dtype=...)`` takes a
+  floating dtype (images in [0, 1]) or ``np.uint8`` (raw bytes) and refuses any other with
+  ``TypeError``; a download tries every mirror in turn, skipping one that is unreachable, has
+  a malformed URL or serves a file whose sha256 is wrong, leaves no partial file behind, and
+  raises ``ValueError`` (a corrupted file was served) or ``ConnectionError`` (none could be
+  reached) listing what each mirror did; damaged IDX files and labels outside 0..9 raise
+  ``ValueError``; ``two_moons`` refuses a non-integer ``n`` and a negative or non-finite
+  ``noise``.
 """
 
 from deepglossary.nn.core import is_grad_enabled, no_grad

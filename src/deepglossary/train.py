@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from deepglossary.nn.core import nonfinite_allowed
+from deepglossary.nn.core import no_grad, nonfinite_allowed
 from deepglossary.random import default_rng
 
 
@@ -61,6 +61,7 @@ def gradient_descent(model, loss_fn, x, y, *, lr: float, steps: int,
         raise ValueError(f"learning rate must be positive and finite, got {lr}")
     if int(steps) != steps or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    x, y = np.asarray(x), np.asarray(y)
     check_data(x, y)
     _check_parameters(model, "before training")
     history = np.full(int(steps), np.nan)
@@ -84,6 +85,9 @@ def gradient_descent(model, loss_fn, x, y, *, lr: float, steps: int,
 def batches(n: int, batch_size: int, rng=None, shuffle: bool = True):
     """Index arrays that cover range(n) in minibatches of ``batch_size`` (the last may be
     smaller), in a random order drawn from ``rng`` when ``shuffle``."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) \
+            or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     order = default_rng(rng).permutation(n) if shuffle else np.arange(n)
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
@@ -102,12 +106,20 @@ def accuracy(model, x, y, batch_size: int = 1000) -> float:
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"accuracy expects integer class labels of shape (N,), got dtype "
                          f"{labels.dtype} and shape {labels.shape}")
+    x = np.asarray(x)
     was_training = model.training
     model.eval()
-    with nonfinite_allowed(), np.errstate(over="ignore", invalid="ignore"):   # diverged nets too
-        correct = sum(int((model(x[i:i + batch_size]).argmax(axis=1) == y[i:i + batch_size]).sum())
-                      for i in range(0, len(x), batch_size))
-    model.train(was_training)
+    correct = 0
+    try:
+        with no_grad(), nonfinite_allowed(), np.errstate(over="ignore", invalid="ignore"):
+            for i in range(0, len(x), batch_size):             # diverged nets too
+                scores = np.asarray(model(x[i:i + batch_size]))
+                if scores.ndim != 2 or len(scores) != len(x[i:i + batch_size]):
+                    raise ValueError(f"accuracy expects the model to output scores of shape "
+                                     f"(N, C), got shape {scores.shape}")
+                correct += int((scores.argmax(axis=1) == labels[i:i + batch_size]).sum())
+    finally:
+        model.train(was_training)
     return correct / len(x)
 
 
@@ -139,6 +151,7 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs: int = 1, batch_size: int = 6
     for value, what in ((epochs, "epochs"), (batch_size, "batch_size")):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
             raise ValueError(f"{what} must be an integer >= 1, got {value!r}")
+    x, y = np.asarray(x), np.asarray(y)
     check_data(x, y)
     if (x_test is None) != (y_test is None):
         raise ValueError("give both x_test and y_test, or neither")

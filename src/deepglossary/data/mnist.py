@@ -74,8 +74,11 @@ def read_idx(path) -> np.ndarray:
     """
     path = pathlib.Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (EOFError, gzip.BadGzipFile) as err:     # a truncated or non-gzip .gz file
+        raise ValueError(f"{path.name} is not a readable gzip file: {err}") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
         raise ValueError(f"{path.name} is not an IDX file (bad magic number {raw[:4].hex()})")
     ndim = raw[3]

@@ -17,10 +17,10 @@ def two_moons(n: int = 200, noise: float = 0.1, rng=None) -> tuple[np.ndarray, n
     The same construction as scikit-learn's ``make_moons``; ``noise`` is the standard
     deviation of the Gaussian jitter added to every coordinate.
     """
-    if n < 2:
-        raise ValueError(f"two_moons needs n >= 2 points, got {n}")
-    if noise < 0:
-        raise ValueError(f"two_moons: noise must be >= 0, got {noise}")
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
+        raise ValueError(f"two_moons needs an integer n >= 2 points, got {n!r}")
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"two_moons: noise must be a finite number >= 0, got {noise}")
     rng = default_rng(rng)
     n_top = n // 2
     t_top = np.linspace(0, np.pi, n_top)

@@ -128,7 +128,7 @@ def check_nearest_mean(predict, cases: int = 3):
     ``-|mu|^2 / 2`` term matters)."""
     rng = np.random.default_rng(14)
     trials = []
-    for k in range(cases):
+    for _ in range(cases):
         centres = rng.standard_normal((4, 6)) * 3
         y_train = np.repeat(np.arange(4), 10)
         trials.append((centres[y_train] + rng.standard_normal((40, 6)), y_train,
