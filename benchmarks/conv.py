@@ -55,12 +55,12 @@ def main(argv=None) -> int:
         tx = torch.tensor(x, requires_grad=True)
         tg = torch.tensor(g)
 
-        def run_ours():
+        def run_ours(ours=ours, x=x, g=g):
             ours.zero_grad()
             ours(x)
             ours.backward(g)
 
-        def run_theirs():
+        def run_theirs(theirs=theirs, tx=tx, tg=tg):
             theirs.zero_grad()
             tx.grad = None
             theirs(tx).backward(tg)

@@ -84,6 +84,13 @@ def kernel_seconds(path: pathlib.Path, timeout: int) -> float:
     return total
 
 
+def chapter_name(path: pathlib.Path) -> str:
+    """book/<part>/<slug>.ipynb, also for a notebook of another checkout (to time an old one)."""
+    parts = path.parts
+    return "/".join(parts[len(parts) - 1 - parts[::-1].index("book"):]) if "book" in parts \
+        else str(path)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=pathlib.Path,
@@ -107,7 +114,7 @@ def main(argv=None) -> int:
     paths = [p.resolve() for p in args.paths] or sync_notebooks.notebooks()
     rows, failed = [], []
     for path in paths:
-        name = str(path.relative_to(ROOT))
+        name = chapter_name(path)
         try:
             seconds = kernel_seconds(path, args.timeout)
         except Exception as error:   # report every notebook, then fail
@@ -130,7 +137,7 @@ def main(argv=None) -> int:
                                                "budget_seconds_here", "over_budget"])
         writer.writeheader()
         writer.writerows(rows)
-    print(f"table written to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    print(f"table written to {args.out}")
     over = [r["notebook"] for r in rows if r["over_budget"]]
     if failed:
         print(f"{len(failed)} notebook(s) failed to run: {', '.join(failed)}")

@@ -196,7 +196,8 @@ def test_default_initialisation_matches_torch_bounds():
 # -- bad input gets a clear error -----------------------------------------------------------
 
 @pytest.mark.parametrize("layer,x,message", [
-    (lambda: nn.Conv2d(3, 4, 3), np.zeros((2, 4, 8, 8)), r"\(N, 3, H, W\), got shape \(2, 4, 8, 8\)"),
+    (lambda: nn.Conv2d(3, 4, 3), np.zeros((2, 4, 8, 8)),
+     r"\(N, 3, H, W\), got shape \(2, 4, 8, 8\)"),
     (lambda: nn.Conv2d(3, 4, 3), np.zeros((3, 8, 8)), r"\(N, 3, H, W\), got shape \(3, 8, 8\)"),
     (lambda: nn.Conv2d(3, 4, 5), np.zeros((1, 3, 4, 4)), r"larger than the padded input \(4, 4\)"),
     (lambda: nn.Conv2d(3, 4, 3, padding=1, dilation=3), np.zeros((1, 3, 4, 4)),

@@ -146,7 +146,8 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs: int = 1, batch_size: int = 6
 
     Refused with ``ValueError`` before any step: no examples, x and y of different lengths,
     NaN or inf in the data (x, y, x_test, y_test; the message names the array and the first
-    bad index), only one of x_test and y_test, and parameters that are not finite to begin with.
+    bad index), only one of x_test and y_test, parameters that are not finite to begin with,
+    and (with ``evaluate``) labels that are not integer class indices of shape (N,).
     """
     for value, what in ((epochs, "epochs"), (batch_size, "batch_size")):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:

@@ -3,13 +3,13 @@
 The forward pass lays every receptive field out as a row (``im2col``) and multiplies by the
 kernel bank; the backward pass is two more products and one scatter:
 
-    forward   Y = W X_col + b            X_col: (kh kw Cg, N Ho Wo) per group,  W: (Cout/G, kh kw Cg)
+    forward   Y = W X_col + b      X_col: (kh kw Cg, N Ho Wo) per group, W: (Cout/G, kh kw Cg)
     backward  dW = G X_col^T             (the correlation of the input with the upstream gradient)
               db = sum of G over N, Ho, Wo
               dX = col2im(W^T G)         (a transposed convolution: gather's adjoint is scatter-add)
 
-with G the upstream gradient laid out like Y, (Cout/G, N Ho Wo) per group. Groups split the channels into G independent
-convolutions; ``groups == in_channels`` is the depthwise convolution.
+with G the upstream gradient laid out like Y, (Cout/G, N Ho Wo) per group. Groups split the
+channels into G independent convolutions; ``groups == in_channels`` is the depthwise convolution.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def conv2d_forward(x, weight, bias, window: Window, groups: int):
                 .reshape(groups, kh * kw * cg, m))                        # (G, kh kw Cg, M)
     wmat = (weight.reshape(groups, cout // groups, cg, kh, kw).transpose(0, 1, 3, 4, 2)
             .reshape(groups, cout // groups, kh * kw * cg))               # (G, Cout/G, kh kw Cg)
-    y = (wmat @ cols).reshape(cout, n, ho, wo)                            # Y = W X_col  (Cout, N, Ho, Wo)
+    y = (wmat @ cols).reshape(cout, n, ho, wo)                 # Y = W X_col  (Cout, N, Ho, Wo)
     if bias is not None:
         y += bias[:, None, None, None]
     return y.transpose(1, 0, 2, 3), (cols, wmat, x.shape, (ho, wo))      # (N, Cout, Ho, Wo)
@@ -95,7 +95,7 @@ def conv2d_backward(g, weight, saved, window: Window, groups: int, with_bias: bo
     n, c = xshape[:2]
     cout, cg, kh, kw = weight.shape
     gmat = g.transpose(1, 0, 2, 3).reshape(groups, cout // groups, n * ho * wo)  # (G, Cout/G, M)
-    dweight = gmat @ cols.transpose(0, 2, 1)                  # dW = G X_col^T   (G, Cout/G, kh kw Cg)
+    dweight = gmat @ cols.transpose(0, 2, 1)        # dW = G X_col^T  (G, Cout/G, kh kw Cg)
     dweight = (dweight.reshape(groups, cout // groups, kh, kw, cg).transpose(0, 1, 4, 2, 3)
                .reshape(weight.shape))                                    # (Cout, Cg, kh, kw)
     dbias = g.sum(axis=(0, 2, 3)) if with_bias else None                  # db = sum of G  (Cout,)

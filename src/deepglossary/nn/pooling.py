@@ -135,7 +135,8 @@ class AdaptiveAvgPool2d(Layer):
     """Average pooling to a fixed output size. PyTorch twin: ``torch.nn.AdaptiveAvgPool2d``.
 
     Output cell (i, j) averages rows floor(i H / Ho) to ceil((i + 1) H / Ho) - 1 and likewise
-    columns, torch's rule. ``output_size=1`` is global average pooling: (N, C, H, W) -> (N, C, 1, 1).
+    columns, torch's rule. ``output_size=1`` is global average pooling:
+    (N, C, H, W) -> (N, C, 1, 1).
     """
 
     def __init__(self, output_size):
