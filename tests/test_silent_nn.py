@@ -363,3 +363,17 @@ def test_the_package_docstring_states_the_contract():
     for word in ("TypeError", "ValueError", "RuntimeError", "no_grad", "dtype",
                  "Training loops, verification and data loaders"):
         assert word in doc
+
+
+def test_an_int_seed_is_a_generator_everywhere():
+    """rng=0 used to reach the layer as the int 0 and fail at the first draw."""
+    from deepglossary import nn as dnn
+    from deepglossary.random import default_rng
+
+    layer = dnn.Dropout(0.5, rng=0)
+    a = layer(np.ones((4, 5)))
+    b = dnn.Dropout(0.5, rng=0)(np.ones((4, 5)))
+    np.testing.assert_array_equal(a, b)
+    assert isinstance(default_rng(3), np.random.Generator)
+    with pytest.raises(TypeError, match="numpy Generator, an int seed or None"):
+        default_rng("seed")

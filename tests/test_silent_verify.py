@@ -65,6 +65,22 @@ class CoshTanh(nn.Tanh):
             return (1 / np.cosh(x) ** 2).astype(x.dtype)
 
 
+class ELU(nn.Elementwise):
+    """Correct, but its derivative e^x is computed as expm1(x) + 1 = y + 1: a cancellation in
+    *our* formula (torch computes exp(x)), whose every digit is lost near x = -37."""
+
+    def f(self, x):
+        return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
+
+    def df(self, x, y):
+        return np.where(x > 0, 1, y + 1).astype(x.dtype)
+
+
+def test_cancellation_in_our_formula_is_not_a_mismatch(dtype):
+    x = np.array([[-1000.0, -37.0, -30.0, -12.0, -2.5, 2.5, 30.0]]).astype(dtype)
+    assert against_torch(ELU(), torch.nn.ELU(), x).ok
+
+
 def test_a_float32_layer_computing_in_float64_is_caught():
     x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
     assert against_torch(nn.Tanh(), torch.nn.Tanh(), x).ok

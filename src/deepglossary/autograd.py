@@ -188,15 +188,18 @@ class Tensor:
         grad = np.asarray(grad, dtype=self.data.dtype)
         if grad.shape != self.shape:
             raise ValueError(f"gradient of shape {grad.shape} for a tensor of shape {self.shape}")
-        order, seen = [], set()
-
-        def visit(node):                     # depth-first: parents before children
-            if id(node) not in seen:
-                seen.add(id(node))
-                for parent in node._parents:
-                    visit(parent)
+        order, seen = [], {id(self)}
+        stack = [(self, iter(self._parents))]  # depth-first with an explicit stack (no
+        while stack:                           # recursion limit): parents before children
+            node, parents = stack[-1]
+            for parent in parents:
+                if id(parent) not in seen:
+                    seen.add(id(parent))
+                    stack.append((parent, iter(parent._parents)))
+                    break
+            else:
+                stack.pop()
                 order.append(node)
-        visit(self)
         for node in order:
             if node._parents:
                 node.grad = None             # intermediate gradients start from zero

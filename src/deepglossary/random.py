@@ -16,6 +16,13 @@ def seed(value: int) -> np.random.Generator:
     return _rng
 
 
-def default_rng(rng: np.random.Generator | None = None) -> np.random.Generator:
-    """``rng`` when one is given, else the package's seeded generator."""
-    return _rng if rng is None else rng
+def default_rng(rng: np.random.Generator | int | None = None) -> np.random.Generator:
+    """``rng`` when a Generator is given, a new one seeded with it when an int is given (as
+    ``np.random.default_rng`` does), else the package's seeded generator."""
+    if rng is None:
+        return _rng
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, int | np.integer) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {rng!r}")

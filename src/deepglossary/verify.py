@@ -16,14 +16,16 @@ How far apart is too far: two checks, both of which must pass.
   implementations. The floor 1 is the scale of the standard normal upstream gradient. Alone,
   it is blind on arrays whose entries are all far below 1: a weight gradient doubled on
   inputs of size 1e-12, or a sigmoid's derivative 1.5 times too large at |x| = 30, pass it.
-* Entry-wise: torch runs once more in the other precision (float32 for a float64 check,
-  float64 for a float32 one), on the CPU. Where the two precisions agree to 0.1%, the entry is
-  well conditioned, and ours must match it to 1e-6 of its own size in float64, 1e-3 in float32
-  (or to 64 times the other precision's error, scaled by the ratio of the machine epsilons when
-  that precision is the coarser one): coarse, but it catches any wrong factor at any scale.
-  Where they do not agree (sigmoid(30) rounds to 1 in float32, so 1 - sigmoid(30) is 0 there;
-  a cancellation), only the norm-wise check applies, as it does when the second run is
-  impossible (a function holding float64 constants).
+* Entry-wise: both sides run once more in the other precision (float32 for a float64 check,
+  float64 for a float32 one; torch on the CPU, ours on a copy of our layer). An entry on which
+  each side agrees with itself across the two precisions to 0.1% is well conditioned *in both
+  formulas*, and there ours must match torch to 1e-6 of the entry's own size in float64, 1e-3
+  in float32 (or to 64 times the two sides' precision errors, scaled by the ratio of the
+  machine epsilons when the other precision is the coarser one): coarse, but it catches a
+  wrong factor at any scale. An entry either formula computes by cancellation (torch's
+  1 - sigmoid(30) is 0 in float32; an ELU derivative written e^x = expm1(x) + 1 loses every
+  digit near x = -37) is left to the norm-wise check, as everything is when a second run is
+  impossible (a layer that cannot be copied, a function holding float64 constants).
 
 The output and the gradient of each input must also have that input's dtype, as torch's do,
 and each parameter's gradient its parameter's: a float32 layer that computes in float64 fails
@@ -87,12 +89,14 @@ class Report:
         return max((r.rel_error for r in self.rows), default=0.0)
 
     def add(self, device, dtype, quantity, ours, theirs, *, expected_dtype=None,
-            other_precision=None, tolerance: float | None = None) -> Row:
+            other_precision=None, ours_other_precision=None,
+            tolerance: float | None = None) -> Row:
         """Compare ``ours`` with ``theirs`` (torch's result in ``dtype``) and append the row.
 
         ``expected_dtype``: the dtype ``ours`` must have (refused otherwise).
-        ``other_precision``: torch's result computed in the other precision; with it the
-        well-conditioned entries are also compared one by one (see the module's docstring).
+        ``other_precision``, ``ours_other_precision``: torch's and our result computed in the
+        other precision; with them the well-conditioned entries are also compared one by one
+        (see the module's docstring).
         ``tolerance``: overrides the norm-wise tolerance (and loosens the entry-wise one to
         it, when larger).
         """
@@ -115,7 +119,8 @@ class Report:
             if np.isnan(abs_err) or np.isnan(rel):
                 abs_err = rel = np.inf
             elif not problem and other_precision is not None:
-                worst = _entrywise_error(diff, t, np_dtype, entrywise_tol, other_precision)
+                worst = _entrywise_error(diff, t, np_dtype, other_precision,
+                                         ours.astype(np.float64), ours_other_precision)
                 if worst > entrywise_tol:
                     problem = (f"entry-wise relative error {worst:.1e} > {entrywise_tol:.0e}")
             row = Row(self.title, device, dtype, quantity, ours.shape, abs_err, rel, tol, problem)
@@ -166,20 +171,27 @@ class Report:
         return self
 
 
-def _entrywise_error(diff, t, dtype: np.dtype, tol: float, other) -> float:
-    """The largest ``|ours - torch| / |torch|`` over the well-conditioned entries, each entry's
-    error first reduced by its allowance for rounding (see the module's docstring); 0 when
-    none is well conditioned."""
+def _entrywise_error(diff, t, dtype: np.dtype, other, ours, ours_other=None) -> float:
+    """The largest ``|ours - torch| / |torch|`` over the entries both formulas compute well
+    conditioned, counting only errors beyond the allowance for rounding (see the module's
+    docstring); 0 when no entry is well conditioned."""
     other = np.asarray(other)
     if other.shape != t.shape or not np.issubdtype(other.dtype, np.floating):
         return 0.0
     eps, other_eps = np.finfo(dtype).eps, np.finfo(other.dtype).eps
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        d = np.abs(t - other.astype(np.float64))          # the other precision's error
-        rounding = d * (eps / other_eps) if other_eps > eps else d   # ... in the checked one
-        conditioned = d < CONDITIONED * np.abs(t)          # False for 0, NaN and inf too
+        d = np.abs(t - other.astype(np.float64))          # torch's change with the precision
+        if ours_other is not None:
+            ours_other = np.asarray(ours_other)
+            if ours_other.shape != t.shape or not np.issubdtype(ours_other.dtype, np.inexact):
+                return 0.0
+            d_ours = np.abs(ours - ours_other.astype(np.float64))   # ... and ours
+        else:
+            d_ours = np.zeros_like(d)
+        conditioned = (d < CONDITIONED * np.abs(t)) & (d_ours < CONDITIONED * np.abs(t))
+        rounding = (d + d_ours) * (eps / other_eps if other_eps > eps else 1.0)
         excess = np.where(diff > ROUNDING_MARGIN * rounding, diff, 0.0) / np.abs(t)
-    return float(excess[conditioned].max(initial=0.0))
+    return float(excess[conditioned].max(initial=0.0))     # conditioned: False for 0 and NaN
 
 
 def devices() -> list[str]:
@@ -224,6 +236,30 @@ def _run_torch(theirs, inputs, wants_grad, g, device):
             found[("param", name)] = np.zeros(tuple(p.shape)) if p.grad is None else numpy(p.grad)
         for name, b in theirs.named_buffers():
             found[("buffer", name)] = numpy(b)
+    return found
+
+
+def _ours_in_other_precision(layer, inputs, g, dtype) -> dict:
+    """Our layer (a copy) run forward and backward on the inputs cast to the other precision,
+    for the entry-wise check; empty when that is impossible."""
+    other = np.float32 if np.dtype(dtype) == np.float64 else np.float64
+    try:
+        with np.errstate(over="ignore"):
+            cast = [x.astype(other) if np.issubdtype(x.dtype, np.floating) else x
+                    for x in inputs]
+            g = np.asarray(g).astype(other)
+        layer.zero_grad()
+        found = {"output": np.asarray(layer(*cast))}
+        grads = layer.backward(g)
+        for i, grad in enumerate(grads if isinstance(grads, tuple) else (grads,)):
+            if grad is not None:
+                found[("input", i)] = np.asarray(grad)
+        for name, p in layer.named_parameters():
+            found[("param", name)] = np.zeros(p.shape) if p.grad is None else p.grad
+        for name, b in layer.named_buffers():
+            found[("buffer", name)] = np.asarray(b)
+    except Exception:        # e.g. a layer that refuses the other precision: no estimate
+        return {}
     return found
 
 
@@ -313,9 +349,9 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
     _torch_dtype(dtype)                                          # float32 or float64 only
     title = title or f"{type(ours).__name__} vs torch"
     report = Report(title)
-    other = None
+    other = mine = None
     for device in devices():
-        snapshot = None
+        snapshot = ours_snapshot = None
         if isinstance(theirs, torch.nn.Module):
             theirs.to(device=device, dtype=_torch_dtype(dtype))
             copy_parameters(ours, theirs, device)
@@ -327,6 +363,11 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
                 except Exception:                                # cannot be copied: no estimate
                     other = {}
         ours.zero_grad()
+        if other is None:
+            try:
+                ours_snapshot = copy.deepcopy(ours)              # its state before this call
+            except Exception:
+                ours_snapshot = None
 
         out = ours(*inputs)
         g = grad_output
@@ -341,10 +382,17 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
         if other is None:
             other = _other_precision(snapshot if isinstance(theirs, torch.nn.Module) else theirs,
                                      inputs, wants, g, dtype)
+            mine = ({} if ours_snapshot is None
+                    else _ours_in_other_precision(ours_snapshot, inputs, g, dtype))
+            if not mine:
+                other = {}                          # both sides or no entry-wise check
 
-        def add(quantity, ours_value, key, expected, device=device, found=found, other=other):
+        def add(quantity, ours_value, key, expected, device=device, found=found, other=other,
+                mine=mine):
             report.add(device, dtype, quantity, ours_value, found[key], expected_dtype=expected,
-                       other_precision=other.get(key), tolerance=tolerance)
+                       other_precision=other.get(key) if key in mine else None,
+                       ours_other_precision=mine.get(key),
+                       tolerance=tolerance)
 
         add("output", out, "output", dtype)
         for i, grad in enumerate(grads):
