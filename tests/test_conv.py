@@ -235,3 +235,17 @@ def test_wrong_upstream_gradient_shape_is_refused():
     with pytest.raises(ValueError, match=r"\(1, 1, 2, 2\)"):
         pool.backward(np.zeros((1, 1, 2)))
     assert y.shape == (1, 2, 3, 3)
+
+
+def test_torch_twin_knows_the_convolutional_layers(dtype):
+    from deepglossary.verify import torch_twin
+
+    rng = np.random.default_rng(7)
+    model = nn.Sequential(nn.Conv2d(2, 4, 3, stride=2, padding="valid", dtype=dtype, rng=rng),
+                          nn.ReLU(), nn.MaxPool2d(2, stride=1, padding=1),
+                          nn.Conv2d(4, 4, 3, padding="same", groups=2, dtype=dtype, rng=rng),
+                          nn.AvgPool2d(2, count_include_pad=False), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Affine(4, 3, dtype=dtype, rng=rng))
+    against_torch(model, torch_twin(model), distinct((2, 2, 13, 13), rng, dtype))
+    conv1 = nn.Conv1d(3, 2, 3, stride=2, padding=1, dtype=dtype, rng=rng)
+    against_torch(conv1, torch_twin(conv1), rng.standard_normal((2, 3, 9)).astype(dtype))

@@ -23,9 +23,20 @@ def test_affine_backward_checker():
         dx, dw, db = right(x, w, g)
         return dx, dw.T, db
 
+    def float64(x, w, g):                  # right values, but float32 in, float64 out
+        return tuple(a.astype(np.float64) for a in right(x, w, g))
+
+    def transposed_if_square(x, w, g):     # passes every shape check
+        dx, dw, db = right(x, w, g)
+        return dx, dw.T if w.shape[0] == w.shape[1] else dw, db
+
     blocks.check_affine_backward(right)
     with pytest.raises(AssertionError):
         blocks.check_affine_backward(transposed)
+    with pytest.raises(AssertionError, match="dtype"):
+        blocks.check_affine_backward(float64)
+    with pytest.raises(AssertionError):
+        blocks.check_affine_backward(transposed_if_square)
 
 
 def test_collapse_checker():
@@ -43,19 +54,48 @@ def test_collapse_checker():
 def test_activation_checker():
     class SiLU(nn.Elementwise):
         def f(self, x):
-            return x / (1 + np.exp(-x))
+            return x * nn.Sigmoid().f(x)
 
         def df(self, x, y):
-            s = 1 / (1 + np.exp(-x))
+            s = nn.Sigmoid().f(x)
             return s * (1 + x * (1 - s))
 
     class WrongSiLU(SiLU):
         def df(self, x, y):
-            return 1 / (1 + np.exp(-x))
+            return nn.Sigmoid().f(x)
+
+    class NaiveSiLU(SiLU):                   # right values, but exp(1000) overflows on the way
+        def f(self, x):
+            return x / (1 + np.exp(-x))
 
     blocks.check_activation(SiLU, torch.nn.SiLU)
     with pytest.raises(AssertionError):
         blocks.check_activation(WrongSiLU, torch.nn.SiLU)
+    with pytest.raises(AssertionError, match="overflow"):
+        blocks.check_activation(NaiveSiLU, torch.nn.SiLU)
+
+
+def test_activation_checker_elu():
+    class ELU(nn.Elementwise):               # the ReLU chapter's solution
+        def f(self, x):
+            return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
+
+        def df(self, x, y):
+            return np.where(x > 0, 1, np.exp(np.minimum(x, 0)))
+
+    class NaiveELU(ELU):                     # np.where computes exp(1000) = inf, then drops it
+        def f(self, x):
+            return np.where(x > 0, x, np.exp(x) - 1)
+
+    class ForgotPlusOne(ELU):
+        def df(self, x, y):
+            return np.where(x > 0, 1, y)
+
+    blocks.check_activation(ELU, torch.nn.ELU)
+    with pytest.raises(AssertionError, match="overflow"):
+        blocks.check_activation(NaiveELU, torch.nn.ELU)
+    with pytest.raises(AssertionError):
+        blocks.check_activation(ForgotPlusOne, torch.nn.ELU)
 
 
 def test_softmax_checkers():
@@ -86,10 +126,21 @@ def test_mlp_backward_checker():
         da = dh * (a > 0)
         return da.T @ x, da.sum(0), g.T @ h, g.sum(0)
 
+    def transposed_if_square(x, w1, b1, w2, b2, g):   # dW1 transposed where shapes allow it
+        dw1, db1, dw2, db2 = right(x, w1, b1, w2, b2, g)
+        return (dw1.T if w1.shape[0] == w1.shape[1] else dw1), db1, dw2, db2
+
+    def float64(x, w1, b1, w2, b2, g):                # right values, float32 in, float64 out
+        return tuple(a.astype(np.float64) for a in right(x, w1, b1, w2, b2, g))
+
     blocks.check_mlp_backward(right)
     with pytest.raises(AssertionError):   # forgets the ReLU mask
         blocks.check_mlp_backward(lambda x, w1, b1, w2, b2, g: (
             (g @ w2).T @ x, (g @ w2).sum(0), *right(x, w1, b1, w2, b2, g)[2:]))
+    with pytest.raises(AssertionError, match="dW1"):
+        blocks.check_mlp_backward(transposed_if_square)
+    with pytest.raises(AssertionError, match="dtype"):
+        blocks.check_mlp_backward(float64)
 
 
 def test_learning_checkers():
@@ -126,9 +177,37 @@ def test_learning_checkers():
             x[i] = keep
         return g
 
+    def forward_difference(f, x, eps):
+        g = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            keep = x[i]
+            down = f(x)
+            x[i] = keep + eps
+            g[i] = (f(x) - down) / eps
+            x[i] = keep
+        return g
+
+    def never_restores(f, x, eps):            # leaves x[i] at keep - eps
+        g = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            keep = x[i]
+            x[i] = keep + eps
+            up = f(x)
+            x[i] = keep - eps
+            g[i] = (up - f(x)) / (2 * eps)
+        return g
+
+    def shifted_copy(f, x, eps):              # right values, but returns x's perturbation too
+        g = numerical(f, x, eps)
+        x += 0.0 * g + eps
+        return g
+
     learning.check_numerical_gradient(numerical)
-    with pytest.raises(AssertionError):
-        learning.check_numerical_gradient(lambda f, x, eps: np.zeros_like(x))
+    learning.check_numerical_gradient(lambda f, x, eps: numerical(f, x.copy(), eps))
+    for wrong in (lambda f, x, eps: np.zeros_like(x), forward_difference, never_restores,
+                  shifted_copy):
+        with pytest.raises(AssertionError):
+            learning.check_numerical_gradient(wrong)
 
     def primitive(value):
         def sigmoid(t):
@@ -144,9 +223,25 @@ def test_learning_checkers():
         e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1, e) / (1 + e)
 
+    def silenced(x):                         # the textbook formula, warnings switched off
+        with np.errstate(all="ignore"):
+            return 1 / (1 + np.exp(-x))
+
+    def sets_grad(t):                        # t.grad = ... instead of accumulating
+        out = Tensor(stable(t.data), (t,), "sigmoid")
+
+        def backward():
+            t.grad = out.grad * out.data * (1 - out.data)
+        out._backward = backward
+        return out
+
     learning.check_sigmoid_primitive(primitive(stable))
     with pytest.raises(AssertionError):      # overflows in exp(-x) at x = -1000
         learning.check_sigmoid_primitive(primitive(lambda x: 1 / (1 + np.exp(-x))))
+    with pytest.raises(AssertionError, match="left tail"):   # 0 instead of e^-720
+        learning.check_sigmoid_primitive(primitive(silenced))
+    with pytest.raises(AssertionError, match="gradient"):
+        learning.check_sigmoid_primitive(sets_grad)
     with pytest.raises(AssertionError):
         learning.check_sigmoid_primitive(lambda t: Tensor(stable(t.data)) + t * 0.0)
 
@@ -172,8 +267,55 @@ def test_update_rule_checker():
 
     check_update_rule(momentum, lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9))
     with pytest.raises(AssertionError, match="step"):
-        check_update_rule(lambda p, g, state: p - 0.1 * g,
+        check_update_rule(lambda p, g, state, lr=0.1: p - lr * g,
                           lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9))
+
+
+def test_update_rule_checker_varies_hyperparameters():
+    """Answers right only at the exercise's own values fail: the checker reruns lr = 0.5, and
+    dampening = 0.5 where the answer takes it; a missing lr keyword and an in-place update
+    that returns None get a message saying what to do."""
+    from deepglossary import optim
+    from deepglossary.exercises.optimization import check_update_rule
+
+    def adadelta(p, g, state, lr=1.0, rho=0.9, eps=1e-6):
+        state["g2"] = rho * state.get("g2", 0.0) + (1 - rho) * g * g
+        delta = np.sqrt(state.get("d2", 0.0) + eps) / np.sqrt(state["g2"] + eps) * g
+        state["d2"] = rho * state.get("d2", 0.0) + (1 - rho) * delta * delta
+        return p - lr * delta
+
+    def adadelta_lr_in_average(p, g, state, lr=1.0, rho=0.9, eps=1e-6):
+        state["g2"] = rho * state.get("g2", 0.0) + (1 - rho) * g * g
+        step = lr * np.sqrt(state.get("d2", 0.0) + eps) / np.sqrt(state["g2"] + eps) * g
+        state["d2"] = rho * state.get("d2", 0.0) + (1 - rho) * step * step   # lr * delta stored
+        return p - step
+
+    check_update_rule(adadelta, lambda ps: optim.Adadelta(ps))
+    with pytest.raises(AssertionError, match="lr = 0.5"):
+        check_update_rule(adadelta_lr_in_average, lambda ps: optim.Adadelta(ps))
+
+    def momentum(p, g, state, lr=0.05, dampening=0.0, beta=0.9):
+        state["m"] = g if "m" not in state else beta * state["m"] + (1 - dampening) * g
+        return p - lr * state["m"]
+
+    def momentum_ignoring_dampening(p, g, state, lr=0.05, dampening=0.0, beta=0.9):
+        state["m"] = g if "m" not in state else beta * state["m"] + g
+        return p - lr * state["m"]
+
+    check_update_rule(momentum, lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9))
+    with pytest.raises(AssertionError, match="dampening = 0.5"):
+        check_update_rule(momentum_ignoring_dampening,
+                          lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9))
+    with pytest.raises(AssertionError, match="lr = 0.5"):        # lr fixed inside the body
+        check_update_rule(lambda p, g, state, lr=0.1: p - 0.1 * g, lambda ps: optim.SGD(ps, lr=0.1))
+    with pytest.raises(AssertionError, match="keyword argument"):   # no lr keyword at all
+        check_update_rule(lambda p, g, state: p - 0.1 * g, lambda ps: optim.SGD(ps, lr=0.1))
+
+    def in_place(p, g, state, lr=0.1):
+        p -= lr * g                                              # and returns None
+
+    with pytest.raises(AssertionError, match="return the new parameter"):
+        check_update_rule(in_place, lambda ps: optim.SGD(ps, lr=0.1))
 
 
 def test_clip_by_norm_checker():

@@ -32,8 +32,20 @@ def test_dropout_checker_accepts_a_right_answer():
     lambda x, p, rng: (lambda keep: (np.where(keep, x / np.asarray(1 - p if p < 1 else 1, x.dtype),
                                               0).astype(x.dtype) * (p < 1), keep))(
         rng.random(x.shape) < p),
+    # right values, but computed in place: the caller's x is overwritten
+    lambda x, p, rng: (lambda y, keep: (np.copyto(x, y), x, keep)[1:])(*right(x, p, rng)),
 ])
 def test_dropout_checker_rejects_wrong_answers(wrong):
     with pytest.raises(AssertionError):
         with np.errstate(invalid="ignore", divide="ignore"):
             training.check_dropout(wrong)
+
+
+def test_dropout_checker_names_an_in_place_update():
+    def inplace(x, p, rng):                 # x *= mask * scale: right values, caller's x lost
+        y, keep = right(x, p, rng)
+        x[...] = y
+        return x, keep
+
+    with pytest.raises(AssertionError, match="input x was changed"):
+        training.check_dropout(inplace)

@@ -244,13 +244,13 @@ def _ours_in_other_precision(layer, inputs, g, dtype) -> dict:
     for the entry-wise check; empty when that is impossible."""
     other = np.float32 if np.dtype(dtype) == np.float64 else np.float64
     try:
-        with np.errstate(over="ignore"):
+        with np.errstate(all="ignore"):    # float32 may overflow where float64 did not
             cast = [x.astype(other) if np.issubdtype(x.dtype, np.floating) else x
                     for x in inputs]
             g = np.asarray(g).astype(other)
-        layer.zero_grad()
-        found = {"output": np.asarray(layer(*cast))}
-        grads = layer.backward(g)
+            layer.zero_grad()
+            found = {"output": np.asarray(layer(*cast))}
+            grads = layer.backward(g)
         for i, grad in enumerate(grads if isinstance(grads, tuple) else (grads,)):
             if grad is not None:
                 found[("input", i)] = np.asarray(grad)
@@ -605,13 +605,42 @@ def optimizer_against_torch(make_ours, make_theirs, *, shapes=((3, 4), (4,)), st
     return report.raise_if_mismatch()
 
 
+def _twins(torch, nn) -> dict:
+    """Our layer class -> a function building its torch twin from our layer's settings."""
+    return {
+        nn.Affine: lambda m: torch.nn.Linear(m.in_features, m.out_features,
+                                             bias=m.bias is not None),
+        nn.ReLU: lambda m: torch.nn.ReLU(),
+        nn.Sigmoid: lambda m: torch.nn.Sigmoid(),
+        nn.Tanh: lambda m: torch.nn.Tanh(),
+        nn.LeakyReLU: lambda m: torch.nn.LeakyReLU(m.negative_slope),
+        nn.Softplus: lambda m: torch.nn.Softplus(m.beta, m.threshold),
+        nn.PReLU: lambda m: torch.nn.PReLU(m.num_parameters),
+        nn.Dropout: lambda m: torch.nn.Dropout(m.p),
+        nn.Conv2d: lambda m: torch.nn.Conv2d(
+            m.in_channels, m.out_channels, m.kernel_size, stride=m.stride,
+            padding=m.padding, dilation=m.dilation, groups=m.groups, bias=m.bias is not None),
+        nn.Conv1d: lambda m: torch.nn.Conv1d(
+            m.in_channels, m.out_channels, m.kernel_size[1], stride=m.stride[1],
+            padding=m.padding if isinstance(m.padding, str) else m.padding[1],
+            dilation=m.dilation[1], groups=m.groups, bias=m.bias is not None),
+        nn.MaxPool2d: lambda m: torch.nn.MaxPool2d(m.kernel_size, m.stride, m.padding,
+                                                   m.dilation),
+        nn.AvgPool2d: lambda m: torch.nn.AvgPool2d(m.kernel_size, m.stride, m.padding,
+                                                   count_include_pad=m.count_include_pad),
+        nn.AdaptiveAvgPool2d: lambda m: torch.nn.AdaptiveAvgPool2d(m.output_size),
+        nn.Flatten: lambda m: torch.nn.Flatten(m.start_dim, m.end_dim),
+    }
+
+
 def torch_twin(layer):
     """A fresh torch module that computes what our ``layer`` computes, with the same parameter
     names, ready for :func:`against_torch` (which copies the parameter values).
 
-    Knows Sequential (and so MLP), Affine and the activations and Dropout; raises ``TypeError``
-    for a layer without a one-to-one twin (e.g. BatchNorm, whose twin depends on the input's
-    number of dimensions).
+    Knows Sequential (and so MLP and the small CNNs), Affine, the activations, Dropout, the
+    convolutions, the poolings and Flatten (one table, ``_twins``); raises ``TypeError`` for a
+    layer without a one-to-one twin (e.g. BatchNorm, whose twin depends on the input's number
+    of dimensions).
     """
     import torch
 
@@ -619,17 +648,7 @@ def torch_twin(layer):
 
     if isinstance(layer, nn.Sequential):
         return torch.nn.Sequential(*[torch_twin(child) for child in layer])
-    if isinstance(layer, nn.Affine):
-        return torch.nn.Linear(layer.in_features, layer.out_features, bias=layer.bias is not None)
-    simple = {nn.ReLU: torch.nn.ReLU, nn.Sigmoid: torch.nn.Sigmoid, nn.Tanh: torch.nn.Tanh}
-    if type(layer) in simple:
-        return simple[type(layer)]()
-    if isinstance(layer, nn.LeakyReLU):
-        return torch.nn.LeakyReLU(layer.negative_slope)
-    if isinstance(layer, nn.Softplus):
-        return torch.nn.Softplus(layer.beta, layer.threshold)
-    if isinstance(layer, nn.PReLU):
-        return torch.nn.PReLU(layer.num_parameters)
-    if isinstance(layer, nn.Dropout):
-        return torch.nn.Dropout(layer.p)
-    raise TypeError(f"no torch twin is known for {type(layer).__name__}; build one by hand")
+    build = _twins(torch, nn).get(type(layer))
+    if build is None:
+        raise TypeError(f"no torch twin is known for {type(layer).__name__}; build one by hand")
+    return build(layer)

@@ -44,6 +44,9 @@ def check_affine_backward(affine_backward, cases: int = 5):
         for name, mine, ref in zip(("dx", "dweight", "dbias"), got,
                                    (dx, layer.weight.grad, layer.bias.grad)):
             compare(name, mine, ref, case=case, **tolerance)
+            if np.asarray(mine).dtype != dtype:
+                raise AssertionError(f"{name}: expected dtype {dtype.__name__} (the input's), "
+                                     f"got {np.asarray(mine).dtype} ({case})")
     return passed("affine_backward", len(shapes) + 1)
 
 
@@ -72,9 +75,10 @@ def check_activation(layer_class, torch_twin, cases: int = 4):
     """A student's :class:`~deepglossary.nn.Elementwise` subclass against its torch twin
     (forward and backward) and against central differences.
 
-    Beside random inputs it tries what catches a naive answer: inputs of +-30 and +-1000 (where
-    a bare ``exp`` overflows into NaN), a batch of one, three dimensions, and float32 (the
-    result must keep the input's dtype)."""
+    Beside random inputs it tries what catches a naive answer: inputs of +-30 and +-1000, a
+    batch of one, three dimensions, and float32 (the result must keep the input's dtype). The
+    student's layer runs under ``np.errstate(over="raise", invalid="raise")``: an ``exp`` that
+    overflows fails the check even where ``np.where`` would discard the ``inf`` it made."""
     from deepglossary.verify import against_torch, gradcheck
 
     rng = np.random.default_rng(4)
@@ -87,10 +91,16 @@ def check_activation(layer_class, torch_twin, cases: int = 4):
                rng.standard_normal((2, 3, 4)) * 3 + 0.01,
                (rng.standard_normal((4, 5)) * 3 + 0.01).astype(np.float32)]
     for x in trials:
-        with np.errstate(over="ignore", invalid="ignore"):   # a naive exp fails by its NaN
-            against_torch(layer_class(), torch_twin(), x)
-        if x.dtype == np.float64 and np.abs(x).max() < 100:
-            gradcheck(layer_class(), x)
+        try:
+            with np.errstate(over="raise", invalid="raise"):   # an overflow is an error here
+                against_torch(layer_class(), torch_twin(), x)
+                if x.dtype == np.float64 and np.abs(x).max() < 100:
+                    gradcheck(layer_class(), x)
+        except FloatingPointError as err:
+            raise AssertionError(f"{layer_class.__name__}: {err} at x ({x.dtype}) =\n{x}\n"
+                                 "an exp overflowed (np.where computes both branches before "
+                                 "it chooses): take exp only of what cannot overflow, "
+                                 "e.g. np.minimum(x, 0)") from None
     return passed(layer_class.__name__, len(trials))
 
 
@@ -157,19 +167,29 @@ def check_softmax_jacobian(jacobian, cases: int = 4):
 
 def check_mlp_backward(mlp_backward, cases: int = 3):
     """``mlp_backward(x, W1, b1, W2, b2, grad_logits)`` for logits = relu(x W1^T + b1) W2^T + b2
-    returns ``(dW1, db1, dW2, db2)``."""
+    returns ``(dW1, db1, dW2, db2)``.
+
+    Beside random sizes it tries a square ``W1`` with a batch of one (where a transposed
+    ``dW1`` has the right shape) and float32 (the gradients must keep the input's dtype)."""
     from deepglossary.models import MLP
 
     rng = np.random.default_rng(8)
-    for k in range(cases):
-        sizes = [int(s) for s in rng.integers(2, 7, size=3)]
-        model = MLP(sizes, rng=rng)
-        x = rng.standard_normal((k + 3, sizes[0]))
-        g = rng.standard_normal((k + 3, sizes[2]))
+    trials = [([int(s) for s in rng.integers(2, 7, size=3)], k + 3, np.float64)
+              for k in range(cases)]
+    trials += [([4, 4, 3], 1, np.float64), ([5, 5, 2], 1, np.float32), ([6, 3, 4], 4, np.float32)]
+    for sizes, batch, dtype in trials:
+        model = MLP(sizes, rng=rng, dtype=dtype)
+        x = rng.standard_normal((batch, sizes[0])).astype(dtype)
+        g = rng.standard_normal((batch, sizes[2])).astype(dtype)
         model(x)
         model.backward(g)
         w1, b1, w2, b2 = (p.data.copy() for p in model.parameters())
         got = mlp_backward(x, w1, b1, w2, b2, g)
+        case = f"sizes {sizes}, batch {batch} ({dtype.__name__})"
+        tolerance = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {}
         for name, mine, p in zip(("dW1", "db1", "dW2", "db2"), got, model.parameters()):
-            compare(name, mine, p.grad, case=f"sizes {sizes}, batch {k + 3}")
-    return passed("mlp_backward", cases)
+            compare(name, mine, p.grad, case=case, **tolerance)
+            if np.asarray(mine).dtype != dtype:
+                raise AssertionError(f"{name}: expected dtype {dtype.__name__} (the input's), "
+                                     f"got {np.asarray(mine).dtype} ({case})")
+    return passed("mlp_backward", len(trials))

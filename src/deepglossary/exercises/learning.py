@@ -66,17 +66,34 @@ def check_nll(nll, cases: int = 4):
     return passed("nll", len(trials))
 
 def check_numerical_gradient(numerical_gradient, cases: int = 3):
-    """``numerical_gradient(f, x, eps)``: central differences of a scalar function f."""
+    """``numerical_gradient(f, x, eps)``: central differences of a scalar function f.
+
+    Beside the derivatives of three functions at ``eps = 1e-6`` it catches what a naive answer
+    gets wrong: at ``eps = 1e-3``, on ``sum(x**3)`` (third derivative 6), the answer must equal
+    the exact central difference for that eps, ``3x^2 + eps^2``, where a forward difference
+    is off by ``3 x eps``; and after every call the caller's ``x`` must be unchanged (each
+    ``x[i]`` restored)."""
     rng = np.random.default_rng(12)
     functions = [lambda x: float(np.sum(np.sin(x) * x)), lambda x: float(np.log(np.sum(
         np.exp(x)))), lambda x: float(np.sum(x**3) - x.ravel()[0] * x.ravel()[-1])]
     derivatives = [lambda x: np.cos(x) * x + np.sin(x), lambda x: np.exp(x) / np.exp(x).sum(),
                    lambda x: 3 * x**2 - _corner(x)]
-    for f, df in list(zip(functions, derivatives))[:cases]:
-        x = rng.standard_normal((2, 3))
-        compare("numerical gradient", numerical_gradient(f, x.copy(), 1e-6), df(x),
-                case=f"x =\n{x}", rtol=1e-5, atol=1e-7)
-    return passed("numerical_gradient", cases)
+    trials = [(f, df(x), x, 1e-6, "its derivative", {"rtol": 1e-5, "atol": 1e-7})
+              for (f, df), x in zip(list(zip(functions, derivatives))[:cases],
+                                    rng.standard_normal((cases, 2, 3)))]
+    x = rng.standard_normal((3, 2)) * 3
+    trials.append((lambda x: float(np.sum(x**3)), 3 * x**2 + 1e-3**2, x, 1e-3,
+                   "the central difference 3x^2 + eps^2 (a forward difference gives "
+                   "3x^2 + 3x eps + eps^2)", {"rtol": 1e-7, "atol": 1e-9}))
+    for f, expected, x, eps, what, tolerance in trials:
+        given = x.copy()
+        got = numerical_gradient(f, given, eps)
+        if not np.array_equal(given, x):
+            raise AssertionError(f"numerical gradient: x was changed by the call, from\n{x}\n"
+                                 f"to\n{given}\nrestore each x[i] after perturbing it")
+        compare("numerical gradient", got, expected, case=f"eps = {eps}, x =\n{x}, "
+                f"compared with {what}", **tolerance)
+    return passed("numerical_gradient", len(trials))
 
 
 def _corner(x):
@@ -88,10 +105,16 @@ def _corner(x):
 def check_sigmoid_primitive(sigmoid, cases: int = 3):
     """``sigmoid(t)`` maps an autograd ``Tensor`` to a Tensor whose backward is correct.
 
-    Checked on f(x) = sigmoid(2x) * x, whose derivative s + 2x s (1 - s), s = sigmoid(2x), is
-    known in closed form, under a random upstream gradient: on random inputs, on x = +-1000
-    and on float32 inputs of +-50 (sigmoid(2x) then needs exp(100), past float32's range):
-    overflow and invalid-value warnings count as failures. The result keeps the input's dtype."""
+    Checked under a random upstream gradient on two expressions whose derivatives are known in
+    closed form, with s = sigmoid(2x): f(x) = sigmoid(2x) * x, derivative s + 2x s (1 - s), and
+    f(x) = sigmoid(u) * u + sigmoid(u) with u = 2x, derivative 2s + (4x + 2) s (1 - s). In the
+    second, u feeds three operations, so a backward that sets ``t.grad = ...`` instead of
+    adding into it (``t._accumulate``) loses the other contributions. Inputs: random, x = +-1000
+    and float32 inputs of +-50 (sigmoid(2x) then needs exp(100), past float32's range):
+    overflow and invalid-value warnings count as failures. Far in the left tail, x = -720 and
+    -740 (float64) and -95 (float32), the value e^x is tiny but representable, and must come
+    out to within a relative 1e-3, not 0 (``1 / (1 + np.exp(-x))`` overflows there to 1/inf = 0,
+    even with the warnings switched off). The result keeps the input's dtype."""
     from deepglossary.autograd import Tensor
     from deepglossary.nn.activations import sigmoid as reference
 
@@ -99,25 +122,39 @@ def check_sigmoid_primitive(sigmoid, cases: int = 3):
     trials = [rng.standard_normal((k + 1, 3)) * 3 for k in range(cases)]
     trials.append(np.array([[-1000.0, -40.0, 0.0, 40.0, 1000.0]]))
     trials.append(np.array([[-50.0, -3.0, 0.5, 50.0], [20.0, -20.0, 1.0, -1.0]], dtype=np.float32))
+    expressions = [
+        ("sigmoid(2x) * x", lambda t: sigmoid(t * 2.0) * t,
+         lambda a, s: s * a, lambda a, s: s + 2 * a * s * (1 - s)),
+        ("sigmoid(u) * u + sigmoid(u), u = 2x", lambda t: (lambda u: sigmoid(u) * u + sigmoid(u))(
+            t * 2.0), lambda a, s: 2 * a * s + s, lambda a, s: 2 * s + (4 * a + 2) * s * (1 - s))]
     for a in trials:
-        g = rng.standard_normal(a.shape).astype(a.dtype)
-        t = Tensor(a.copy())
-        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
-            try:
-                out = sigmoid(t * 2.0) * t
-                out.backward(g)
-            except FloatingPointError as err:
-                raise AssertionError(f"sigmoid overflowed ({err}) at x = {a} ({a.dtype}): "
-                                     "never take exp of a large positive number") from None
         s = reference(2 * a)
         tolerance = {"rtol": 1e-5, "atol": 1e-6} if a.dtype == np.float32 else {}
-        compare("forward", out.data, s * a, case=f"x = {a} ({a.dtype})", **tolerance)
-        compare("gradient", t.grad, g * (s + 2 * a * s * (1 - s)), case=f"x = {a} ({a.dtype})",
-                **tolerance)
-        if out.data.dtype != a.dtype:
-            raise AssertionError(f"sigmoid: the input is {a.dtype}, the output "
-                                 f"{out.data.dtype}; keep the input's dtype")
-    return passed("sigmoid primitive", len(trials))
+        for name, expression, value, derivative in expressions:
+            g = rng.standard_normal(a.shape).astype(a.dtype)
+            t = Tensor(a.copy())
+            case = f"f(x) = {name} at x = {a} ({a.dtype})"
+            with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+                try:
+                    out = expression(t)
+                    out.backward(g)
+                except FloatingPointError as err:
+                    raise AssertionError(f"sigmoid overflowed ({err}) at x = {a} ({a.dtype}): "
+                                         "never take exp of a large positive number") from None
+            compare("forward", out.data, value(a, s), case=case, **tolerance)
+            compare("gradient", t.grad, g * derivative(a, s), case=case + " (the sigmoid's "
+                    "input is used more than once: add into its .grad with t._accumulate, never "
+                    "set it)", **tolerance)
+            if out.data.dtype != a.dtype:
+                raise AssertionError(f"sigmoid: the input is {a.dtype}, the output "
+                                     f"{out.data.dtype}; keep the input's dtype")
+    for tail in (np.array([-720.0, -740.0]), np.array([-95.0], dtype=np.float32)):
+        with np.errstate(under="ignore"):
+            got = sigmoid(Tensor(tail.copy())).data
+        compare("left tail", got, np.exp(tail.astype(np.float64)).astype(tail.dtype),
+                case=f"x = {tail} ({tail.dtype}): sigmoid(x) = e^x / (1 + e^x) is about e^x, "
+                "representable; 1 / (1 + exp(-x)) rounds it to 0", rtol=1e-3, atol=0)
+    return passed("sigmoid primitive", len(trials) * len(expressions) + 2)
 
 def check_nearest_mean(predict, cases: int = 3):
     """``predict(x_train, y_train, x)``: the label of the nearest class mean for each row.

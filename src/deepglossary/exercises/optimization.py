@@ -5,40 +5,72 @@ import numpy as np
 from deepglossary.exercises import compare, passed
 from deepglossary.nn.core import Parameter
 
+# keyword arguments of the student's ``update`` that the checker changes, with the value it
+# tries: the name of the optimizer's attribute, and the value
+_VARIED = {"lr": ("lr", 0.5), "dampening": ("dampening", 0.5)}
+
 
 def check_update_rule(update, make_optimizer, steps: int = 30, cases: int = 3):
-    """``update(p, g, state)`` returns the new parameter array after one step, keeping whatever
-    it needs in the dict ``state`` (empty at the first step). It is run next to the package's
-    optimizer ``make_optimizer(params)`` on the same gradients for ``steps`` steps: ``cases``
-    random cases, then edge cases that catch a naive answer: gradients so small that the place
-    of epsilon matters (inside or outside a square root), gradients of +-1000 on a parameter of
-    one entry, and a coordinate whose gradient is always zero (0/0 without epsilon)."""
-    rng = np.random.default_rng(20)
+    """``update(p, g, state, lr=...)`` returns the new parameter array after one step, keeping
+    whatever it needs in the dict ``state`` (empty at the first step). It is run next to the
+    package's optimizer ``make_optimizer(params)`` on the same gradients for ``steps`` steps:
+    ``cases`` random cases, then edge cases that catch a naive answer: gradients so small that
+    the place of epsilon matters (inside or outside a square root), gradients of +-1000 on a
+    parameter of one entry, and a coordinate whose gradient is always zero (0/0 without
+    epsilon). Then the same with other hyperparameters, passed to ``update`` as keywords and set
+    on the optimizer: ``lr = 0.5`` (``update`` must take ``lr``), and ``dampening = 0.5`` where
+    ``update`` takes ``dampening``; an answer that only works at the exercise's values (say,
+    Adadelta at ``lr = 1``, where storing ``lr * delta`` in the update average goes unnoticed)
+    fails there."""
+    import inspect
 
-    def run(case, start, gradients):
+    rng = np.random.default_rng(20)
+    try:
+        accepted = inspect.signature(update).parameters
+    except (TypeError, ValueError):
+        accepted = {}
+    if "lr" not in accepted and not any(a.kind is a.VAR_KEYWORD for a in accepted.values()):
+        raise AssertionError("update must take the learning rate as a keyword argument, "
+                             "update(p, g, state, lr=...): the checker also runs it at lr = 0.5")
+
+    def run(case, start, gradients, **changed):
         reference = Parameter(start.copy())
         optimizer = make_optimizer([reference])
+        for name, value in changed.items():
+            setattr(optimizer, _VARIED[name][0], value)
+        label = ", ".join([f"{case}", type(optimizer).__name__]
+                          + [f"{k} = {v}" for k, v in changed.items()])
         p, state = start.copy(), {}
         for t, g in enumerate(gradients):
             reference.grad = g.copy()
             optimizer.step()
-            p = np.asarray(update(p.copy(), g.copy(), state))
-            compare(f"parameter after step {t + 1}", p, reference.data,
-                    case=f"{case}, {type(optimizer).__name__}", rtol=1e-9, atol=1e-12)
+            new = update(p.copy(), g.copy(), state, **changed)
+            if new is None:
+                raise AssertionError(f"update returned None after step {t + 1} ({label}): "
+                                     "return the new parameter (changing p in place is not "
+                                     "enough)")
+            p = np.asarray(new)
+            compare(f"parameter after step {t + 1}", p, reference.data, case=label, rtol=1e-9,
+                    atol=1e-12)
         return type(optimizer).__name__
 
-    for k in range(cases):
-        run(f"case {k}", rng.standard_normal((3, 2)),
-            [rng.standard_normal((3, 2)) * 10 ** rng.uniform(-1, 1) for _ in range(steps)])
-    edges = {"tiny gradients (about 1e-7), shape (5,)":
-             [rng.standard_normal(5) * 1e-7 for _ in range(steps)],
-             "gradients of +-1000, shape (1,)":
-             [rng.choice([-1000.0, 1000.0], 1) for _ in range(steps)],
-             "column 0's gradient always zero, shape (2, 3)":
-             [rng.standard_normal((2, 3)) * np.array([0.0, 1.0, 1.0]) for _ in range(steps)]}
-    for case, gradients in edges.items():
-        name = run(case, rng.standard_normal(gradients[0].shape), gradients)
-    return passed(f"update rule ({name})", cases + len(edges))
+    variants = [{}] + [{name: value} for name, (_, value) in _VARIED.items() if name in accepted]
+    checked = 0
+    for changed in variants:
+        for k in range(cases):
+            run(f"case {k}", rng.standard_normal((3, 2)),
+                [rng.standard_normal((3, 2)) * 10 ** rng.uniform(-1, 1) for _ in range(steps)],
+                **changed)
+        edges = {"tiny gradients (about 1e-7), shape (5,)":
+                 [rng.standard_normal(5) * 1e-7 for _ in range(steps)],
+                 "gradients of +-1000, shape (1,)":
+                 [rng.choice([-1000.0, 1000.0], 1) for _ in range(steps)],
+                 "column 0's gradient always zero, shape (2, 3)":
+                 [rng.standard_normal((2, 3)) * np.array([0.0, 1.0, 1.0]) for _ in range(steps)]}
+        for case, gradients in edges.items():
+            name = run(case, rng.standard_normal(gradients[0].shape), gradients, **changed)
+        checked += cases + len(edges)
+    return passed(f"update rule ({name})", checked)
 
 
 def check_clip_by_norm(clip, cases: int = 5):

@@ -9,8 +9,9 @@ def check_dropout(dropout, cases: int = 7):
     """``dropout(x, p, rng)`` returns ``(y, keep)``: inverted dropout of the array ``x`` with drop
     probability ``p``, drawing the boolean keep-mask ``keep`` (x's shape) from the NumPy
     generator ``rng``. Checked: the shape and dtype of y (float32 stays float32), y = x keep / (1-p)
-    exactly, p = 0 (the identity) and p = 1 (all zeros, no NaN), a batch of one and odd shapes,
-    and, over a million entries, the fraction kept and the independence of the entries."""
+    exactly, x left unchanged (no in-place update), p = 0 (the identity) and p = 1 (all zeros,
+    no NaN), a batch of one and odd shapes, and, over a million entries, the fraction kept and
+    the independence of the entries."""
     rng = np.random.default_rng(30)
     big = (1000, 1000)                                   # for the statistical checks
     settings = [(0.0, np.float64, (1, 7)), (1.0, np.float64, (3, 5, 2)), (0.5, np.float32, (4,)),
@@ -19,7 +20,11 @@ def check_dropout(dropout, cases: int = 7):
     for k, (p, dtype, shape) in enumerate(settings[:cases]):
         x = (rng.standard_normal(shape) * 1000).astype(dtype)
         case = f"p = {p}, x of shape {shape} and dtype {np.dtype(dtype).name}"
-        y, keep = dropout(x.copy(), p, np.random.default_rng(k))
+        original = x.copy()
+        y, keep = dropout(x, p, np.random.default_rng(k))
+        if not np.array_equal(x, original):
+            raise AssertionError(f"the input x was changed ({case}): dropout must return a new "
+                                 "array and leave its input alone (no x *= ...)")
         y, keep = np.asarray(y), np.asarray(keep)
         if y.dtype != x.dtype:
             raise AssertionError(f"output dtype {y.dtype}, expected {x.dtype} ({case}): "
