@@ -37,6 +37,7 @@ if "google.colab" in sys.modules:  # Colab shows ipywidgets 8 only with this swi
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 import deepglossary as dg
 from deepglossary import nn
@@ -44,6 +45,8 @@ from deepglossary.show import source
 from deepglossary.verify import against_torch, gradcheck
 from deepglossary.widgets import explore
 
+threadpool_limits(1)      # one BLAS thread: the chapters' small matrices run fastest so,
+torch.set_num_threads(1)  # on a laptop as in CI, and results do not depend on the thread count
 dg.seed(0)
 torch.manual_seed(0)
 np.set_printoptions(precision=4, suppress=True)
