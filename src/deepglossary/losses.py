@@ -93,6 +93,29 @@ def _rows_and_classes(x, loss: str, what: str) -> np.ndarray:
     return x
 
 
+def _log_softmax_and_weighted(z, q):
+    """log softmax(z) along the last axis, and q * log softmax(z), for any finite z.
+
+    The usual shift z - max z overflows when the logits span more than the dtype's range
+    (z = [1e308, -1e308]): the entry becomes -inf, its probability 0 (right), but q * logp
+    is then 0 * -inf = NaN where q is 0, and -inf where the true value, q (z - max z) with a
+    small q, is finite. Those entries are recomputed from halves, 2 q (z/2 - max z / 2),
+    which cannot overflow before the product with q; everywhere else nothing changes."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        logp = log_softmax(z)
+        q_logp = q * logp
+    overflowed = np.isinf(logp)
+    if overflowed.any():                      # rare: only for a spread past the float limit
+        top = z.max(axis=-1, keepdims=True)
+        with np.errstate(over="ignore"):
+            lse = np.log(np.exp(z - top).sum(axis=-1, keepdims=True))   # in [0, log C]
+        half = z / 2 - top / 2                # (z - max z) / 2, in [-max, 0]: finite
+        with np.errstate(over="ignore", invalid="ignore"):
+            exact = q * (half - lse / 2) * 2  # 0 where q is 0; -inf only past the limit
+        q_logp = np.where(overflowed, exact, q_logp)
+    return logp, q_logp
+
+
 class CrossEntropy(Layer):
     """Cross-entropy between a target distribution and softmax(logits), averaged over the batch.
 
@@ -129,9 +152,9 @@ class CrossEntropy(Layer):
                                  "that sum to 1 (pass class indices as integers instead)")
         if self.label_smoothing:
             q = q * (1 - self.label_smoothing) + self.label_smoothing / classes
-        logp = log_softmax(z)
+        logp, q_logp = _log_softmax_and_weighted(z, q)
         self._cache = (np.exp(logp), q)
-        return -(q * logp).sum() / n
+        return -q_logp.sum() / n
 
     def backward(self, grad_output=1.0):
         p, q = self._saved()

@@ -53,13 +53,30 @@ def parameter_list(params, who: str, *, allow_empty: bool = False,
 
 
 def _check(name: str, value: float, low: float = 0.0, *, strict: bool = False,
-           high: float | None = None, message: str | None = None) -> float:
-    """Refuse a hyperparameter outside its range with torch's wording."""
-    value = float(value)
-    bad = (value <= low if strict else value < low) or (high is not None and value >= high)
-    if bad or math.isnan(value):
+           high: float | None = None, high_inclusive: bool = False,
+           message: str | None = None) -> float:
+    """Refuse a hyperparameter outside its range with torch's wording: ValueError for NaN,
+    inf or a value outside [low, high) (``strict``: low excluded; ``high_inclusive``: high
+    included), TypeError for something that is not a real number."""
+    if isinstance(value, str | bytes) or np.ndim(value) != 0:
+        raise TypeError(f"Invalid {name}: expected a real number, got {value!r}")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"Invalid {name}: expected a real number, got {value!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(message or f"Invalid {name}: {value} (it must be a finite number)")
+    too_low = value <= low if strict else value < low
+    too_high = high is not None and (value > high if high_inclusive else value >= high)
+    if too_low or too_high:
         raise ValueError(message or f"Invalid {name}: {value}")
     return value
+
+
+def _finite(name: str, value: float) -> float:
+    """A hyperparameter torch accepts with any value (``dampening``): only refuse NaN, inf and
+    what is not a real number."""
+    return _check(name, value, -math.inf)
 
 
 class Optimizer:
@@ -77,9 +94,26 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
-        for p, state in zip(self.params, self.state):
-            if p.grad is not None:
-                p.data[...] = self._update(p.data, p.grad.astype(p.data.dtype), state)
+        """Update every parameter whose ``grad`` is set. A gradient must have its parameter's
+        shape (broadcasting a (1, n) gradient would move every row of an (m, n) weight) and
+        be a real number array; it is used in the parameter's dtype."""
+        grads = []
+        for i, p in enumerate(self.params):          # check all before changing any
+            if p.grad is None:
+                grads.append(None)
+                continue
+            g = np.asarray(p.grad)
+            if g.dtype.kind not in "fiub":
+                raise TypeError(f"{type(self).__name__}.step: the gradient of parameter {i} "
+                                f"({p!r}) has dtype {g.dtype}; it must hold real numbers")
+            if g.shape != p.data.shape:
+                raise ValueError(f"{type(self).__name__}.step: the gradient of parameter {i} "
+                                 f"has shape {g.shape}, but the parameter has shape "
+                                 f"{p.data.shape}; a gradient must have its parameter's shape")
+            grads.append(g)
+        for p, g, state in zip(self.params, grads, self.state):
+            if g is not None:
+                p.data[...] = self._update(p.data, g.astype(p.data.dtype), state)
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> np.ndarray:
         raise NotImplementedError
@@ -97,7 +131,7 @@ class SGD(Optimizer):
                  weight_decay: float = 0.0, nesterov: bool = False):
         self.lr = _check("learning rate", lr)
         self.momentum = _check("momentum value", momentum)
-        self.dampening = float(dampening)
+        self.dampening = _finite("dampening value", dampening)
         self.weight_decay = _check("weight_decay value", weight_decay)
         self.nesterov = bool(nesterov)
         if nesterov and (momentum <= 0 or dampening != 0):
@@ -160,7 +194,7 @@ class Adadelta(Optimizer):
     def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0.0):
         self.lr = _check("learning rate", lr)
-        self.rho = _check("rho value", rho, high=1.0 + 1e-12,
+        self.rho = _check("rho value", rho, high=1.0, high_inclusive=True,
                           message=f"Invalid rho value: {rho} (it must lie in [0, 1])")
         self.eps = _check("epsilon value", eps, strict=True)
         self.weight_decay = _check("weight_decay value", weight_decay)
@@ -190,7 +224,11 @@ class RMSprop(Optimizer):
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
         self.lr = _check("learning rate", lr)
-        self.alpha = _check("alpha value", alpha)
+        self.alpha = _check("alpha value", alpha, high=1.0, high_inclusive=True,
+                            message=f"Invalid alpha value: {alpha} (it must lie in [0, 1]: "
+                            "v <- alpha v + (1 - alpha) g^2 is a weighted average only then; "
+                            "with alpha > 1 the weight 1 - alpha of g^2 is negative, v turns "
+                            "negative and sqrt(v) NaN)")
         self.eps = _check("epsilon value", eps, strict=True)
         self.weight_decay = _check("weight_decay value", weight_decay)
         self.momentum = _check("momentum value", momentum)
@@ -210,7 +248,9 @@ class RMSprop(Optimizer):
         state["square_avg"] = a * state["square_avg"] + (1 - a) * g * g
         if self.centered:
             state["grad_avg"] = a * state["grad_avg"] + (1 - a) * g
-            avg = np.sqrt(state["square_avg"] - state["grad_avg"] ** 2) + self.eps
+            # v - m^2 >= 0 in exact arithmetic (alpha in [0, 1]); rounding can make it -1e-17
+            variance = np.maximum(state["square_avg"] - state["grad_avg"] ** 2, 0)
+            avg = np.sqrt(variance) + self.eps
         else:
             avg = np.sqrt(state["square_avg"]) + self.eps
         if self.momentum:
@@ -281,6 +321,14 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
 
 
+def _is_inf(value) -> bool:
+    """True for +inf (no clipping at all), which the bounds of clipping accept."""
+    try:
+        return float(value) == math.inf
+    except (TypeError, ValueError):
+        return False
+
+
 def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0) -> float:
     """Rescale all gradients together so that their joint norm is at most ``max_norm``.
 
@@ -288,6 +336,9 @@ def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0) -> float
     of the per-parameter norms; every gradient is multiplied by
     min(1, max_norm / (total_norm + 1e-6)). Returns the total norm before clipping.
     """
+    max_norm = _check("max_norm", max_norm, message="clip_grad_norm: max_norm must be a "
+                      f"non-negative number (a negative one would flip every gradient), got "
+                      f"{max_norm!r}") if not _is_inf(max_norm) else math.inf
     if isinstance(parameters, Parameter):
         parameters = [parameters]
     grads = [p.grad for p in parameter_list(parameters, "clip_grad_norm", allow_empty=True,
@@ -295,7 +346,7 @@ def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0) -> float
              if p.grad is not None]
     if not grads:
         return 0.0
-    max_norm, norm_type = float(max_norm), float(norm_type)
+    norm_type = float(norm_type)
     if norm_type == math.inf:
         total = max(float(np.abs(g).max(initial=0.0)) for g in grads)
     else:
@@ -312,7 +363,10 @@ def clip_grad_value(parameters, clip_value: float) -> None:
 
     PyTorch twin: ``torch.nn.utils.clip_grad_value_``.
     """
-    clip_value = float(clip_value)
+    clip_value = _check("clip_value", clip_value, message="clip_grad_value: clip_value must be "
+                        "a non-negative number (a negative one would replace every entry by "
+                        f"-clip_value), got {clip_value!r}") \
+        if not _is_inf(clip_value) else math.inf
     if isinstance(parameters, Parameter):
         parameters = [parameters]
     for p in parameter_list(parameters, "clip_grad_value", allow_empty=True,

@@ -16,6 +16,16 @@ def sigmoid(x):
     return np.where(x >= 0, 1, e) / (1 + e)
 
 
+def finite_number(value, layer: str, argument: str) -> float:
+    """A hyperparameter as a float: TypeError unless it is a real number, ValueError unless it
+    is finite (a NaN or infinite slope or scale turns finite inputs into NaN outputs)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{layer}: {argument} must be a real number, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{layer}: {argument} must be a finite number, got {value}")
+    return float(value)
+
+
 class Elementwise(Layer):
     """A layer ``y = f(x)`` applied entry by entry; backward multiplies by ``f'(x)``.
 
@@ -81,7 +91,7 @@ class LeakyReLU(Elementwise):
     """x for x > 0, ``negative_slope * x`` otherwise. PyTorch twin: ``torch.nn.LeakyReLU``."""
 
     def __init__(self, negative_slope: float = 0.01):
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = finite_number(negative_slope, "LeakyReLU", "negative_slope")
 
     def f(self, x):
         return np.where(x > 0, x, self.negative_slope * x)
@@ -101,9 +111,11 @@ class Softplus(Elementwise):
     """
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        beta = finite_number(beta, "Softplus", "beta")
         if beta <= 0:
             raise ValueError(f"Softplus: beta must be positive, got {beta}")
-        self.beta, self.threshold = float(beta), float(threshold)
+        self.beta = beta
+        self.threshold = finite_number(threshold, "Softplus", "threshold")
 
     def f(self, x):
         bx = self.beta * x
@@ -135,6 +147,7 @@ class PReLU(Layer):
             raise ValueError(f"PReLU: num_parameters must be a positive integer, "
                              f"got {num_parameters!r}")
         self.num_parameters = int(num_parameters)
+        init = finite_number(init, "PReLU", "init")
         self.weight = Parameter(np.full(num_parameters, init, dtype=dtype))
 
     def _slope(self, x):

@@ -5,6 +5,15 @@ import numpy as np
 from deepglossary.nn.core import Layer, Parameter, as_input
 
 
+def _scale_exponents(magnitude, dtype) -> np.ndarray:
+    """Per channel, the power of two e >= 0 that brings ``magnitude`` (the largest |x| of the
+    channel) below 1, when it is so large that squares of differences could overflow ``dtype``
+    (above 2^(max exponent / 2 - 8): 2^504 in float64, 2^56 in float32); else 0."""
+    magnitude = np.asarray(magnitude, dtype=np.float64)
+    limit = np.ldexp(1.0, np.finfo(dtype).maxexp // 2 - 8)
+    return np.where(magnitude > limit, np.frexp(magnitude)[1], 0).astype(np.int64)
+
+
 class BatchNorm(Layer):
     """Normalise each channel with the statistics of the batch, then scale and shift.
 
@@ -70,29 +79,55 @@ class BatchNorm(Layer):
             if m <= 1:
                 raise ValueError("BatchNorm: expected more than 1 value per channel when "
                                  f"training, got input of shape {x.shape}")
-            mean, var = self._statistics(x, axes, shape)          # float64, whatever x is
+            e = _scale_exponents(np.abs(x).max(axis=axes), x.dtype)     # (C,), 0 unless huge
+            mean_s, var_s = self._statistics(x, axes, shape, e)          # float64, / 2^e, / 4^e
+            with np.errstate(over="ignore"):                             # var may overflow
+                mean, var = np.ldexp(mean_s, e), np.ldexp(var_s, 2 * e)
             self.num_batches_tracked += 1
             factor = 1 / self.num_batches_tracked if self.momentum is None else self.momentum
-            self.running_mean += factor * (mean - self.running_mean)
-            self.running_var += factor * (var * m / (m - 1) - self.running_var)
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.running_mean += factor * (mean - self.running_mean)
+                self.running_var += factor * (var * m / (m - 1) - self.running_var)
+            inv_std_s = 1 / np.sqrt(var_s + np.ldexp(self.eps, -2 * e))  # inv_std * 2^e
         else:
             mean, var = self.running_mean.astype(np.float64), self.running_var.astype(np.float64)
-        inv_std = 1 / np.sqrt(var + self.eps)                           # (C,) float64
-        c = mean.astype(x.dtype)                                        # mean rounded to x's
-        x_hat = ((x - c.reshape(shape)) - (mean - c).astype(x.dtype).reshape(shape)) \
-            * inv_std.astype(x.dtype).reshape(shape)                    # (N, C, *)
-        inv_std = inv_std.astype(x.dtype)
+            if not (np.isfinite(mean).all() and np.isfinite(var).all()):
+                raise ValueError(
+                    "BatchNorm: running_mean or running_var is not finite (a training batch's "
+                    f"variance overflowed {self.running_var.dtype}); evaluation would divide by "
+                    "an infinite standard deviation. Rescale the inputs, or reset the running "
+                    "statistics")
+            e = _scale_exponents(np.maximum(np.abs(x).max(axis=axes), np.abs(mean)), x.dtype)
+            mean_s = np.ldexp(mean, -e)
+            inv_std_s = np.ldexp(1 / np.sqrt(var + self.eps), e)
+        es = e.reshape(shape)
+        c = mean_s.astype(x.dtype)                                      # mean rounded to x's
+        x_hat = ((np.ldexp(x, -es) - c.reshape(shape))
+                 - (mean_s - c).astype(x.dtype).reshape(shape)) \
+            * inv_std_s.astype(x.dtype).reshape(shape)                  # (N, C, *)
+        inv_std = np.ldexp(inv_std_s, -e).astype(x.dtype)               # (C,)
         self._cache = (x_hat, inv_std, gamma, axes, shape, self.training)
-        return gamma * x_hat + beta
+        y = gamma * x_hat + beta
+        if not np.isfinite(y).all():
+            raise ValueError(f"BatchNorm: the output overflows {x.dtype} (weight, bias or "
+                             "the running statistics are too large for this input)")
+        return y
 
     @staticmethod
-    def _statistics(x, axes, shape):
-        """Mean and biased variance of each channel, accumulated in float64 by a shifted
-        two-pass algorithm: d = x - c with c the mean rounded to x's dtype (exact when x lies
-        near c), then var = mean(d^2) - mean(d)^2. The naive float32 E[x^2] - E[x]^2 loses
-        every digit when the mean is large against the spread (mean 1e4, std 0.01)."""
-        mean = x.mean(axis=axes, dtype=np.float64)                      # (C,)
-        d = x - mean.astype(x.dtype).reshape(shape)    # (N, C, *) in x's dtype, exact near c
+    def _statistics(x, axes, shape, e):
+        """Mean and biased variance of each channel of x / 2^e, accumulated in float64 by a
+        shifted two-pass algorithm: d = x - c with c the mean rounded to x's dtype (exact when
+        x lies near c), then var = mean(d^2) - mean(d)^2. The naive float32 E[x^2] - E[x]^2
+        loses every digit when the mean is large against the spread (mean 1e4, std 0.01).
+
+        The scaling by a power of two, 2^-e per channel, is exact; e is 0 unless the entries
+        are so large that d^2 (or the sum of x) would overflow (see ``_scale_exponents``), so
+        for ordinary data this is the unscaled computation bit for bit. The caller keeps the
+        results scaled: var itself may exceed the dtype (|x| ~ 1e160 in float64) while
+        x_hat = (x - mean) / std, a ratio of scaled numbers, is still right."""
+        xs = np.ldexp(x, -e.reshape(shape))                             # exact
+        mean = xs.mean(axis=axes, dtype=np.float64)                     # (C,)
+        d = xs - mean.astype(x.dtype).reshape(shape)   # (N, C, *) in x's dtype, exact near c
         d_mean = d.mean(axis=axes, dtype=np.float64)                    # mean - c, tiny
         var = (d * d).mean(axis=axes, dtype=np.float64) - d_mean**2     # (C,)
         return mean, np.maximum(var, 0.0)
