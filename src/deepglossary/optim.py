@@ -321,12 +321,30 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
 
 
-def _is_inf(value) -> bool:
-    """True for +inf (no clipping at all), which the bounds of clipping accept."""
+def _bound(who: str, name: str, value, effect: str) -> float:
+    """A clipping bound: a non-negative number, +inf meaning no clipping. torch does not check
+    it; a negative bound would silently {effect}, so it is refused here."""
+    if isinstance(value, bool | str | bytes) or np.ndim(value) != 0:
+        raise TypeError(f"{who}: {name} must be a non-negative number, got {value!r}")
     try:
-        return float(value) == math.inf
+        value = float(value)
     except (TypeError, ValueError):
-        return False
+        raise TypeError(f"{who}: {name} must be a non-negative number, got {value!r}") from None
+    if not value >= 0:                                   # NaN fails too
+        raise ValueError(f"{who}: {name} must be a non-negative number (or inf: no clipping), "
+                         f"got {value}; a negative bound would {effect}")
+    return value
+
+
+def _norm(g: np.ndarray, norm_type: float) -> float:
+    """The norm_type-norm of g flattened; where the naive sum of powers overflows although
+    every entry is finite (entries ~1e160), computed from g / 2^k, an exact scaling."""
+    with np.errstate(over="ignore"):
+        total = float(np.linalg.norm(g.ravel(), norm_type))
+    if math.isinf(total) and np.isfinite(g).all():
+        k = int(np.frexp(np.abs(g).max())[1])
+        total = math.ldexp(float(np.linalg.norm(np.ldexp(g.ravel(), -k), norm_type)), k)
+    return total
 
 
 def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0) -> float:
@@ -335,10 +353,9 @@ def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0) -> float
     PyTorch twin: ``torch.nn.utils.clip_grad_norm_``: the total norm is the ``norm_type``-norm
     of the per-parameter norms; every gradient is multiplied by
     min(1, max_norm / (total_norm + 1e-6)). Returns the total norm before clipping.
+    A negative or NaN ``max_norm`` is refused (torch accepts it and flips every gradient).
     """
-    max_norm = _check("max_norm", max_norm, message="clip_grad_norm: max_norm must be a "
-                      f"non-negative number (a negative one would flip every gradient), got "
-                      f"{max_norm!r}") if not _is_inf(max_norm) else math.inf
+    max_norm = _bound("clip_grad_norm", "max_norm", max_norm, "flip every gradient")
     if isinstance(parameters, Parameter):
         parameters = [parameters]
     grads = [p.grad for p in parameter_list(parameters, "clip_grad_norm", allow_empty=True,
@@ -350,8 +367,7 @@ def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0) -> float
     if norm_type == math.inf:
         total = max(float(np.abs(g).max(initial=0.0)) for g in grads)
     else:
-        norms = np.array([np.linalg.norm(g.ravel(), norm_type) for g in grads])
-        total = float(np.linalg.norm(norms, norm_type))
+        total = _norm(np.array([_norm(g, norm_type) for g in grads]), norm_type)
     coefficient = min(max_norm / (total + 1e-6), 1.0)
     for g in grads:
         g *= coefficient
@@ -361,12 +377,11 @@ def clip_grad_norm(parameters, max_norm: float, norm_type: float = 2.0) -> float
 def clip_grad_value(parameters, clip_value: float) -> None:
     """Clamp every gradient entry into [-clip_value, clip_value].
 
-    PyTorch twin: ``torch.nn.utils.clip_grad_value_``.
+    PyTorch twin: ``torch.nn.utils.clip_grad_value_``. A negative or NaN ``clip_value`` is
+    refused (torch accepts it and sets every entry to -clip_value).
     """
-    clip_value = _check("clip_value", clip_value, message="clip_grad_value: clip_value must be "
-                        "a non-negative number (a negative one would replace every entry by "
-                        f"-clip_value), got {clip_value!r}") \
-        if not _is_inf(clip_value) else math.inf
+    clip_value = _bound("clip_grad_value", "clip_value", clip_value,
+                        "set every entry to -clip_value")
     if isinstance(parameters, Parameter):
         parameters = [parameters]
     for p in parameter_list(parameters, "clip_grad_value", allow_empty=True,
