@@ -75,6 +75,16 @@ def test_activation_checker():
         blocks.check_activation(NaiveSiLU, torch.nn.SiLU)
 
 
+def test_tanh_via_sigmoid_checker():
+    blocks.check_tanh_via_sigmoid(lambda x: 2 * nn.Sigmoid()(2 * x) - 1)
+    with pytest.raises(AssertionError):
+        blocks.check_tanh_via_sigmoid(lambda x: 2 * nn.Sigmoid()(x) - 1)           # wrong identity
+    with pytest.raises(AssertionError, match="overflow"):
+        blocks.check_tanh_via_sigmoid(lambda x: 2 / (1 + np.exp(-2 * x)) - 1)      # exp(2000)
+    with pytest.raises(AssertionError, match="dtype"):
+        blocks.check_tanh_via_sigmoid(lambda x: 2 * nn.Sigmoid()(2 * x.astype(np.float64)) - 1)
+
+
 def test_activation_checker_elu():
     class ELU(nn.Elementwise):               # the ReLU chapter's solution
         def f(self, x):

@@ -1,6 +1,8 @@
 """Issue 19, "Nothing silently wrong": layers, losses, optimizers and autograd either compute the
 right thing or refuse with a clear error. Each test here failed before its fix."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -377,3 +379,195 @@ def test_an_int_seed_is_a_generator_everywhere():
     assert isinstance(default_rng(3), np.random.Generator)
     with pytest.raises(TypeError, match="numpy Generator, an int seed or None"):
         default_rng("seed")
+
+
+# -- 9. the sweep's findings (tests/test_sweep.py), extremes and bad hyperparameters -------------
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e308), (np.float32, 3e38)])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_cross_entropy_near_the_float_limit_is_the_exact_value_not_nan(dtype, big, smoothing):
+    """z - max z overflows to -inf for z = [big, -big]: 0 * -inf was NaN; torch gives 0 (and
+    inf with smoothing, where the exact loss eps/2 * 2 big is finite)."""
+    with np.errstate(all="raise"):
+        loss = CrossEntropy(smoothing)(np.array([[big, -big]], dtype=dtype), np.array([0]))
+    assert loss == pytest.approx(smoothing / 2 * 2 * big, rel=1e-6)
+    three = CrossEntropy(smoothing)
+    exact = three(np.array([[big, -big, 0]], dtype=dtype), np.array([2]))   # -(q . logp)
+    assert exact == pytest.approx((1 - smoothing + smoothing / 3) * big
+                                  + smoothing / 3 * 2 * big, rel=1e-6)
+    assert np.isfinite(three.backward()).all()
+    against = CrossEntropy(smoothing)(np.array([[3.0, -1.0, 0.5]], dtype=dtype), np.array([1]))
+    expected = torch.nn.CrossEntropyLoss(label_smoothing=smoothing)(
+        torch.tensor([[3.0, -1.0, 0.5]], dtype=getattr(torch, np.dtype(dtype).name)),
+        torch.tensor([1])).item()
+    assert against == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e160), (np.float64, 1.7e308),
+                                        (np.float32, 1e20), (np.float32, 3e38)])
+def test_batch_norm_normalises_a_batch_whose_variance_overflows(dtype, big):
+    layer = nn.BatchNorm(1, dtype=dtype)
+    y = layer(np.array([[big], [-big], [big]], dtype=dtype))
+    np.testing.assert_allclose(y[:, 0], np.array([1, -2, 1]) / np.sqrt(2), rtol=1e-5)
+    assert y.dtype == dtype
+    with pytest.raises(ValueError, match="running_var is not finite"):   # never 0 silently
+        layer.eval()(np.ones((2, 1), dtype=dtype))
+
+
+def test_batch_norm_is_unchanged_for_ordinary_data():
+    """The rescaling by 2^-e only starts past 2^504 (float64) / 2^56 (float32)."""
+    for dtype in (np.float64, np.float32):
+        x = (rng.standard_normal((6, 3)) * 1e3 + 1e4).astype(dtype)
+        ours, theirs = nn.BatchNorm(3, dtype=dtype), torch.nn.BatchNorm1d(3)
+        theirs = theirs.to(getattr(torch, np.dtype(dtype).name))
+        np.testing.assert_allclose(ours(x), theirs(torch.tensor(x)).detach().numpy(),
+                                   rtol=1e-4 if dtype == np.float32 else 1e-10, atol=1e-5)
+
+
+@pytest.mark.parametrize("make, argument", [
+    (lambda v: nn.LeakyReLU(v), "negative_slope"), (lambda v: nn.PReLU(init=v), "init"),
+    (lambda v: nn.Softplus(beta=v), "beta"), (lambda v: nn.Softplus(threshold=v), "threshold")])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_activations_refuse_non_finite_hyperparameters_by_name(make, argument, value):
+    with pytest.raises(ValueError, match=f"{argument} must be a finite number"):
+        make(value)
+    with pytest.raises(TypeError, match=argument):
+        make("0.5")
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda ps: optim.SGD(ps, lr=np.inf), "learning rate"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=np.inf), "momentum"),
+    (lambda ps: optim.SGD(ps, lr=0.1, dampening=-np.inf), "dampening"),
+    (lambda ps: optim.Adagrad(ps, lr_decay=np.nan), "lr_decay"),
+    (lambda ps: optim.Adam(ps, eps=np.inf), "epsilon"),
+    (lambda ps: optim.RMSprop(ps, weight_decay=np.inf), "weight_decay"),
+    (lambda ps: optim.RMSprop(ps, alpha=1.5), r"alpha value: 1.5 \(it must lie in \[0, 1\]"),
+    (lambda ps: optim.Adadelta(ps, rho=1.0 + 1e-13), "rho"),
+])
+def test_optimizers_refuse_non_finite_and_out_of_range_hyperparameters(make, message):
+    with pytest.raises(ValueError, match=f"Invalid {message}"):
+        make([nn.Parameter(np.ones(2))])
+
+
+def test_optimizers_keep_torchs_accepted_edges():
+    p = [nn.Parameter(np.ones(2))]
+    optim.RMSprop(p, alpha=1.0), optim.RMSprop(p, alpha=0.0), optim.Adadelta(p, rho=1.0)
+    optim.SGD(p, lr=0.0, momentum=0.9, dampening=1.5)          # torch accepts any dampening
+    with pytest.raises(TypeError, match="learning rate"):
+        optim.SGD(p, lr="0.1")
+
+
+@pytest.mark.parametrize("shape", [(1, 4), (4,), (), (3, 4, 1)])
+def test_step_names_the_parameter_whose_gradient_has_the_wrong_shape(shape):
+    good, bad = nn.Parameter(np.ones(2)), nn.Parameter(np.ones((3, 4)))
+    good.grad, bad.grad = np.ones(2), np.ones(shape)
+    opt = optim.Adam([good, bad], lr=0.1)
+    with pytest.raises(ValueError, match=re.escape(f"parameter 1 has shape {shape}, but the "
+                                                   "parameter has shape (3, 4)")):
+        opt.step()
+    np.testing.assert_array_equal(good.data, np.ones(2))     # nothing moved before the error
+    bad.grad = np.ones((3, 4), dtype=complex)
+    with pytest.raises(TypeError, match="parameter 1"):
+        opt.step()
+
+
+@pytest.mark.parametrize("bound", [-1.0, np.nan])
+def test_clipping_refuses_a_negative_or_nan_bound(bound):
+    p = nn.Parameter(np.ones(3))
+    p.grad = np.ones(3)
+    with pytest.raises(ValueError, match="max_norm must be a non-negative number"):
+        optim.clip_grad_norm([p], bound)
+    with pytest.raises(ValueError, match="clip_value must be a non-negative number"):
+        optim.clip_grad_value([p], bound)
+    np.testing.assert_array_equal(p.grad, np.ones(3))
+    assert optim.clip_grad_norm([p], np.inf) == pytest.approx(np.sqrt(3))   # inf: no clipping
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0])
+def test_clip_grad_norm_of_huge_finite_gradients_is_not_inf(norm_type):
+    """The naive sum of squares of 1e200 overflows, the coefficient became 0 and every gradient
+    was silently zeroed; torch (on the gradients / 1e200) gives the same direction."""
+    grads = [np.array([1e200, -3e200, 2e199]), np.array([[5e200]])]
+    ours = [nn.Parameter(np.zeros_like(g)) for g in grads]
+    theirs = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for p, t, g in zip(ours, theirs, grads):
+        p.grad, t.grad = g.copy(), torch.tensor(g / 1e200)
+    total = optim.clip_grad_norm(ours, 1.0, norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, 1.0, norm_type).item() * 1e200
+    assert total == pytest.approx(expected, rel=1e-12)
+    for p, g in zip(ours, grads):               # scaled by max_norm / total, as torch
+        np.testing.assert_allclose(p.grad, g / total, rtol=1e-12)
+
+
+@pytest.mark.parametrize("data", [np.array([None, 1.0], dtype=object), np.array(["1", "2"]),
+                                  np.array([1 + 2j]), [[1.0], [1.0, 2.0]]])
+def test_autograd_refuses_what_is_not_real_numbers(data):
+    with pytest.raises(TypeError, match="real numbers"):
+        Tensor(data)
+    with pytest.raises(TypeError, match="real numbers"):
+        Tensor(np.ones(2)) * np.array(None)
+
+
+def test_autograd_keeps_integers_and_bools_as_float64():
+    assert Tensor([1, 2]).data.dtype == np.float64 and Tensor(True).data.dtype == np.float64
+
+
+def test_autograd_mean_of_nothing_is_a_value_error():
+    with pytest.raises(ValueError, match="empty"):
+        Tensor(np.ones((0, 3))).mean(axis=0)
+    assert Tensor(np.ones((0, 3))).mean(axis=1).shape == (0,)    # an empty mean of 3 each
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Tensor(np.array([-1.0, 2.0])).log(), "log of a negative number"),
+    (lambda: Tensor(np.array([-2.0])) ** 0.5, "negative base"),
+    (lambda: Tensor(np.array([np.nan, 2.0])), "NaN"),
+    (lambda: Tensor(np.array([np.inf])) * 0.0, r"0 \* inf"),
+    (lambda: Tensor(np.array([np.inf])) - np.inf, "inf - inf"),
+])
+def test_autograd_refuses_nan_naming_the_operation(make, message):
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_autograd_refuses_a_nan_gradient_naming_the_operation():
+    x = Tensor(np.array([0.0, 4.0]))
+    y = (x ** 0.5) * 0.0                     # forward finite; backward 0 * inf = NaN
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match=r"backward of \*\*0.5"):
+        y.backward(np.ones(2))
+    with pytest.raises(ValueError, match="upstream gradient holds NaN"):
+        (Tensor(np.ones(2)) * 2.0).backward(np.array([np.nan, 1.0]))
+    with np.errstate(divide="ignore"):
+        assert Tensor(np.array([0.0])).log().data[0] == -np.inf    # -inf: a value, not NaN
+
+
+@pytest.mark.parametrize("make", [nn.Tanh, lambda: nn.LeakyReLU(0.1),
+                                  lambda: nn.PReLU(3, dtype=np.float32),
+                                  lambda: nn.BatchNorm(3, dtype=np.float32)])
+def test_a_float64_upstream_gradient_is_cast_to_a_float32_layers_dtype(make):
+    """torch casts a float64 gradient flowing into a float32 graph; so do these layers."""
+    x = np.arange(6, dtype=np.float32).reshape(2, 3) - 2
+    g = np.linspace(-1, 1, 6).reshape(2, 3)
+    layer, twin = make(), make()
+    layer(x), twin(x)
+    gx = layer.backward(g)
+    assert gx.dtype == np.float32
+    np.testing.assert_array_equal(gx, twin.backward(g.astype(np.float32)))
+    with pytest.raises(ValueError, match="overflows"):
+        layer.backward(np.full((2, 3), 1e39))
+    with pytest.raises(TypeError, match="real numbers"):
+        layer.backward(np.ones((2, 3), dtype=complex))
+
+
+@pytest.mark.parametrize("dtype, x", [(np.float64, 800.0), (np.float32, 95.0)])
+def test_softplus_with_a_large_threshold_does_not_overflow(dtype, x):
+    """With threshold 1000, e^(beta x) overflowed below the threshold: inf output (torch too)
+    and a NaN derivative (inf / inf)."""
+    layer = nn.Softplus(threshold=1000.0)
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        y = layer(np.array([x, -x, 5.0], dtype=dtype))
+        g = layer.backward(np.ones(3, dtype=dtype))
+    tiny = np.exp(-x)                        # softplus(-x) and its slope: e^-x, 0 in float64
+    np.testing.assert_allclose(y, [x, tiny, np.log1p(np.exp(5.0))], rtol=1e-6, atol=1e-44)
+    np.testing.assert_allclose(g, [1.0, tiny, 1 / (1 + np.exp(-5.0))], rtol=1e-6, atol=1e-44)
+    assert y.dtype == g.dtype == dtype

@@ -9,6 +9,12 @@ Broadcasting follows NumPy. An input that was broadcast receives the gradient su
 broadcast dimensions (:func:`unbroadcast`). Dtypes follow PyTorch: a Python number (or any
 0-d value) combined with a tensor takes the tensor's dtype, so float32 stays float32, and every
 gradient has its tensor's dtype. A leaf's ``.grad`` accumulates over ``backward`` calls.
+
+Nothing silently wrong: data that is not real numbers (objects, where None would become NaN,
+strings, complex numbers) is refused with TypeError; NaN is refused with ValueError wherever it
+appears, a leaf's data, an operation's result (log of a negative number, (-2) ** 0.5,
+0 * inf) or a gradient in the backward pass, naming the operation; so is the mean of no
+entries. Infinities (log 0 = -inf, an overflowing exp) are values and pass.
 """
 
 from __future__ import annotations
@@ -27,12 +33,53 @@ def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return grad
 
 
+def _numeric(data, who: str) -> np.ndarray:
+    """``data`` as an array of real numbers: floats are kept, integers and booleans become
+    float64; objects (None would become NaN), strings and complex numbers are refused."""
+    if isinstance(data, Tensor):
+        data = data.data
+    try:
+        array = np.asarray(data)
+    except (TypeError, ValueError) as err:   # ragged lists
+        raise TypeError(f"{who} expects an array of real numbers, got {type(data).__name__} "
+                        f"({err})") from None
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"{who} expects real numbers (float, int or bool), got dtype "
+                        f"{array.dtype}" + (": convert it first, e.g. x.astype(np.float64)"
+                                            if array.dtype.kind == "O" else ""))
+    return array
+
+
+def _nan_message(op: str, parents: tuple, data: np.ndarray) -> str:
+    """Why an operation's result holds NaN, naming the operation and, where it can, the cause."""
+    count = int(np.isnan(data).sum())
+    entries = f"{count} NaN entr{'y' if count == 1 else 'ies'}"
+    if not op:
+        return (f"Tensor got data holding {entries}: the engine refuses NaN (it would spread "
+                "to every gradient); find where it came from")
+    inputs = [p.data for p in parents]
+    if op == "log" and (inputs[0] < 0).any():
+        why = f"log of a negative number ({int((inputs[0] < 0).sum())} entries below 0)"
+    elif op.startswith("**") and (inputs[0] < 0).any():
+        why = (f"a negative base to the non-integer power {op[2:]} (e.g. (-2) ** 0.5) is not "
+               "a real number")
+    elif op == "*" and any(np.isinf(x).any() for x in inputs):
+        why = "0 * inf (an infinite factor met a zero)"
+    elif op == "+" and any(np.isinf(x).any() for x in inputs):
+        why = "inf - inf (infinite terms of opposite signs)"
+    else:
+        why = "an undefined value"
+    return f"{op} gave {entries}: {why}. The engine refuses NaN rather than spread it"
+
+
 class Tensor:
     """An array with a gradient. PyTorch twin: ``torch.Tensor`` with ``requires_grad=True``."""
 
     def __init__(self, data, _parents: tuple = (), _op: str = ""):
-        data = np.asarray(data)
+        data = _numeric(data, "Tensor")
         self.data = data if np.issubdtype(data.dtype, np.floating) else data.astype(np.float64)
+        if np.isnan(self.data).any():
+            raise ValueError(_nan_message(_op, _parents, self.data))
         self.grad: np.ndarray | None = None
         self._parents = _parents
         self._op = _op
@@ -53,7 +100,7 @@ class Tensor:
         if isinstance(x, Tensor):
             return x
         if like is not None and np.ndim(x) == 0:
-            return Tensor(np.asarray(x, dtype=like.data.dtype))
+            return Tensor(_numeric(x, "Tensor").astype(like.data.dtype))
         return Tensor(x)
 
     # -- the primitives: forward, and right beside it the backward ----------------------
@@ -172,6 +219,9 @@ class Tensor:
         """The sum divided by the number of entries summed; ``axis`` an int or a tuple."""
         axes = range(self.data.ndim) if axis is None else np.atleast_1d(axis)
         n = int(np.prod([self.shape[int(a)] for a in axes]))
+        if n == 0:
+            raise ValueError(f"mean() over an empty set of entries (tensor of shape "
+                             f"{self.shape}, axis={axis}): the mean of no numbers is undefined")
         return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n)
 
     # -- reverse mode ---------------------------------------------------------------------
@@ -185,7 +235,9 @@ class Tensor:
                 raise ValueError(f"backward() of a tensor of shape {self.shape} needs its "
                                  "upstream gradient; only a scalar can start with 1")
             grad = np.ones_like(self.data)
-        grad = np.asarray(grad, dtype=self.data.dtype)
+        grad = _numeric(grad, "backward(grad)").astype(self.data.dtype)
+        if np.isnan(grad).any():
+            raise ValueError("backward(grad): the upstream gradient holds NaN")
         if grad.shape != self.shape:
             raise ValueError(f"gradient of shape {grad.shape} for a tensor of shape {self.shape}")
         order, seen = [], {id(self)}
@@ -207,3 +259,9 @@ class Tensor:
         for node in reversed(order):
             if node._parents and node.grad is not None:
                 node._backward()
+                for parent in node._parents:
+                    if parent.grad is not None and np.isnan(parent.grad).any():
+                        raise ValueError(
+                            f"the backward of {node._op} gave a NaN gradient (0 * inf or "
+                            "inf - inf: an infinite value or derivative met a zero, e.g. the "
+                            "derivative of x ** 0.5 or log x at x = 0)")

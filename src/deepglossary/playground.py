@@ -183,6 +183,24 @@ def cliff_gradient(p, steps: int = CLIFF_STEPS):
     return float(loss.data), np.array([float(w.grad), float(b.grad)])
 
 
+def cliff_gradients(points, steps: int = CLIFF_STEPS):
+    """:func:`cliff_gradient` for many points at once: ``points`` is (n, 2), rows (w, b);
+    returns the losses (n,) and the gradients (n, 2), by backpropagation through the
+    recurrence written out in NumPy (fast enough for a grid of starts)."""
+    points = np.asarray(points, dtype=float)
+    w, b = points[:, 0], points[:, 1]
+    xs = [np.full(len(points), CLIFF_START)]
+    for _ in range(steps):
+        xs.append(w / (1 + np.exp(-xs[-1])) + b)
+    loss = (xs[-1] - CLIFF_TARGET) ** 2
+    upstream, d_w, d_b = 2 * (xs[-1] - CLIFF_TARGET), 0.0, 0.0
+    for x_prev in reversed(xs[:-1]):           # x_t = w s(x_{t-1}) + b, from t = steps down
+        s = 1 / (1 + np.exp(-x_prev))
+        d_w, d_b = d_w + upstream * s, d_b + upstream
+        upstream = upstream * w * s * (1 - s)
+    return loss, np.stack([d_w, d_b], axis=1)
+
+
 def step_lengths(make_optimizer, gradients) -> np.ndarray:
     """Feed one scalar parameter the given sequence of gradients and record how far the
     optimizer moves it at each step: the step sizes a method takes on a slope of known shape."""

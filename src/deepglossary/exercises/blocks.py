@@ -108,14 +108,21 @@ def check_tanh_via_sigmoid(tanh_via_sigmoid, cases: int = 4):
     """``tanh_via_sigmoid(x)`` computes tanh using only the logistic sigmoid, in ``x``'s dtype.
 
     Beside random inputs of growing size it tries +-1000 (where ``e^x / (1 + e^x)`` gives NaN),
-    two dimensions, and a float32 batch of one."""
+    two dimensions, and a float32 batch of one. It runs the student's function under
+    ``np.errstate(over="raise", invalid="raise")``, so a hand-written ``exp`` that overflows
+    fails even where the value it ends with happens to be right."""
     rng = np.random.default_rng(5)
     trials = [rng.standard_normal(k + 3) * 10 ** (k - 1) for k in range(cases)]
     trials += [np.array([-1000.0, -20.0, 0.0, 20.0, 1000.0]), rng.standard_normal((2, 3)),
                (rng.standard_normal((1, 4)) * 3).astype(np.float32)]
     for x in trials:
-        with np.errstate(over="ignore", invalid="ignore"):   # a naive exp fails by its NaN
-            got = tanh_via_sigmoid(x.copy())
+        try:
+            with np.errstate(over="raise", invalid="raise"):   # an overflow is an error here
+                got = tanh_via_sigmoid(x.copy())
+        except FloatingPointError as err:
+            raise AssertionError(f"tanh_via_sigmoid: {err} at x ({x.dtype}) = {x}: an exp "
+                                 "overflowed; use nn.Sigmoid, which never exponentiates a "
+                                 "positive number") from None
         tolerance = {"rtol": 1e-5, "atol": 1e-6} if x.dtype == np.float32 else {}
         compare("tanh_via_sigmoid(x)", got, np.tanh(x), case=f"x ({x.dtype}) = {x}", **tolerance)
         if np.asarray(got).dtype != x.dtype:

@@ -26,6 +26,25 @@ def finite_number(value, layer: str, argument: str) -> float:
     return float(value)
 
 
+def upstream_grad(layer: Layer, grad_output, shape: tuple, dtype, name: str) -> np.ndarray:
+    """The upstream gradient, checked (shape: ``Layer._check_grad``) and cast to the layer's
+    computing dtype, as torch casts a float64 gradient flowing into a float32 graph: the input
+    gradient then keeps the input's dtype. TypeError for what is not real numbers (bool,
+    complex, object); ValueError when the cast overflows (a float64 1e39 into float32)."""
+    g = layer._check_grad(grad_output, shape, name)
+    if g.dtype.kind not in "fiu":
+        raise TypeError(f"{name}.backward expects grad_output of real numbers, got dtype "
+                        f"{g.dtype}")
+    if g.dtype == dtype:
+        return g
+    with np.errstate(over="ignore"):
+        cast = g.astype(dtype)
+    if g.dtype.kind == "f" and np.isinf(cast).any() and not np.isinf(g).any():
+        raise ValueError(f"{name}.backward: grad_output ({g.dtype}) overflows the layer's "
+                         f"dtype {np.dtype(dtype)} when cast to it")
+    return cast
+
+
 class Elementwise(Layer):
     """A layer ``y = f(x)`` applied entry by entry; backward multiplies by ``f'(x)``.
 
@@ -47,7 +66,7 @@ class Elementwise(Layer):
 
     def backward(self, grad_output):
         x, y = self._saved()
-        g = self._check_grad(grad_output, x.shape, type(self).__name__)
+        g = upstream_grad(self, grad_output, x.shape, x.dtype, type(self).__name__)
         return g * self.df(x, y)
 
 
@@ -119,13 +138,20 @@ class Softplus(Elementwise):
 
     def f(self, x):
         bx = self.beta * x
-        return np.where(bx > self.threshold, x, np.log1p(np.exp(np.minimum(bx, self.threshold)))
-                        / self.beta)
+        t = np.minimum(bx, self.threshold)
+        # PyTorch's log1p(e^t); past t = 30 (only with a threshold above 30) e^t could
+        # overflow, and t + log1p(e^-t), the same number, is used instead
+        with np.errstate(over="ignore"):
+            value = np.where(t > 30, t + np.log1p(np.exp(-np.abs(t))), np.log1p(np.exp(t)))
+        return np.where(bx > self.threshold, x, value / self.beta)
 
     def df(self, x, y):
         bx = self.beta * x
-        z = np.exp(np.minimum(bx, self.threshold))
-        return np.where(bx > self.threshold, 1, z / (z + 1)).astype(x.dtype)
+        t = np.minimum(bx, self.threshold)
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = np.exp(t)
+            slope = np.where(t > 30, sigmoid(t), z / (z + 1))      # e^t / (e^t + 1) = sigma(t)
+        return np.where(bx > self.threshold, 1, slope).astype(x.dtype)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -168,7 +194,7 @@ class PReLU(Layer):
 
     def backward(self, grad_output):
         x = self._saved()
-        g = self._check_grad(grad_output, x.shape, "PReLU")
+        g = upstream_grad(self, grad_output, x.shape, x.dtype, "PReLU")
         negative = x <= 0
         gx = np.where(negative, g * x, 0)                  # dL/da contribution of each entry
         if self.num_parameters == 1:

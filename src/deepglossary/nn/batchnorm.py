@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from deepglossary.nn.activations import upstream_grad
 from deepglossary.nn.core import Layer, Parameter, as_input
 
 
@@ -134,7 +135,7 @@ class BatchNorm(Layer):
 
     def backward(self, grad_output):
         x_hat, inv_std, gamma, axes, shape, training = self._saved()
-        g = self._check_grad(grad_output, x_hat.shape, "BatchNorm")
+        g = upstream_grad(self, grad_output, x_hat.shape, x_hat.dtype, "BatchNorm")
         if self.affine:
             self.weight.accumulate((g * x_hat).sum(axis=axes))   # dL/dgamma
             self.bias.accumulate(g.sum(axis=axes))               # dL/dbeta
