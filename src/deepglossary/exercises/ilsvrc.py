@@ -58,8 +58,9 @@ def check_topk_error(topk_error_fn):
             elif "ties" in what:
                 hint = (" (for equal scores the lower class index ranks first: is your sort "
                         "reversed, or do you count only strictly larger scores?)")
+            right_rows = np.flatnonzero(topk_correct(scores, targets, k))
             raise AssertionError(f"error {got:.4f}, expected {expected:.4f}{hint} ({what}); "
-                                 f"correct rows: {np.flatnonzero(topk_correct(scores, targets, k))}")
+                                 f"correct rows: {right_rows}")
     return passed("topk_error", len(cases))
 
 
