@@ -59,11 +59,14 @@ def test_parameter_count_checker_accepts_a_right_answer():
 
 
 @pytest.mark.parametrize("wrong", [
-    lambda cin, cout, k, g, b: count_right(cin, cout, k, 1, b),                  # ignores groups
-    lambda cin, cout, k, g, b: count_right(cin, cout, k, g, b) + (cin if b else 0) - (cout if b else 0),
-    lambda cin, cout, k, g, b: count_right(cin, cout, k, g, True),               # always a bias
-    lambda cin, cout, k, g, b: cout * cin // g * (k if isinstance(k, int) else k[0]) ** 2
-    + (cout if b else 0),                                                        # square kernels only
+    # ignores groups
+    lambda cin, cout, k, g, b: count_right(cin, cout, k, 1, b),
+    # one bias per input channel instead of per output channel
+    lambda cin, cout, k, g, b: count_right(cin, cout, k, g, False) + (cin if b else 0),
+    # always counts a bias
+    lambda cin, cout, k, g, b: count_right(cin, cout, k, g, True),
+    # square kernels only: (F_h, F_w) read as F_h x F_h
+    lambda cin, cout, k, g, b: count_right(cin, cout, k if isinstance(k, int) else k[0], g, b),
 ])
 def test_parameter_count_checker_rejects_wrong_answers(wrong):
     with pytest.raises(AssertionError):

@@ -648,7 +648,8 @@ def torch_twin(layer):
 
     if isinstance(layer, nn.Sequential):
         return torch.nn.Sequential(*[torch_twin(child) for child in layer])
-    build = _twins(torch, nn).get(type(layer))
+    table = _twins(torch, nn)
+    build = next((table[cls] for cls in type(layer).__mro__ if cls in table), None)
     if build is None:
         raise TypeError(f"no torch twin is known for {type(layer).__name__}; build one by hand")
     return build(layer)
