@@ -43,13 +43,29 @@ def partition(scores, targets, k):               # argpartition with kth = k fai
     return 1.0 - (top == targets[:, None]).any(axis=1).mean()
 
 
+def unstable_sort(scores, targets, k):           # NumPy's default argsort is not stable
+    order = np.argsort(-scores, axis=1)[:, :k]
+    return 1.0 - (order == targets[:, None]).any(axis=1).mean()
+
+
+def partition_k1(scores, targets, k):            # right at k = K, but ties in any order
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    return 1.0 - (top == targets[:, None]).any(axis=1).mean()
+
+
+def ascending_last(scores, targets, k):          # stable ascending sort: ties to the higher index
+    order = np.argsort(scores, axis=1, kind="stable")[:, -k:]
+    return 1.0 - (order == targets[:, None]).any(axis=1).mean()
+
+
 def softmax_first(scores, targets, k):           # probabilities in the input's dtype overflow
     p = np.exp(scores) / np.exp(scores).sum(1, keepdims=True)
     return right(np.nan_to_num(p), targets, k)
 
 
 @pytest.mark.parametrize("wrong", [
-    reversed_sort, strict_rank, wrong_axis, partition, softmax_first,
+    reversed_sort, strict_rank, wrong_axis, partition, softmax_first, unstable_sort,
+    partition_k1, ascending_last,
     lambda s, t, k: 1.0 - right(s, t, k),                             # the accuracy
     lambda s, t, k: right(s, t, k - 1) if k > 1 else right(s, t, k),  # off by one
     lambda s, t, k: np.full(len(t), right(s, t, k)),                  # not one number
@@ -62,6 +78,18 @@ def test_topk_error_checker_rejects_wrong_answers(wrong):
 def test_topk_error_checker_names_the_accuracy():
     with pytest.raises(AssertionError, match="accuracy"):
         ilsvrc.check_topk_error(lambda s, t, k: 1.0 - right(s, t, k))
+
+
+@pytest.mark.parametrize("wrong", [unstable_sort, partition_k1, ascending_last, reversed_sort])
+def test_topk_error_checker_names_the_tie_rule(wrong):
+    with pytest.raises(AssertionError, match="stable"):
+        ilsvrc.check_topk_error(wrong)
+
+
+def test_torch_checker_names_dim_0_itself():
+    with pytest.raises(AssertionError, match="dim=1"):
+        ilsvrc.check_topk_correct_torch(
+            lambda z, y, k: (z.topk(k, dim=0).indices.T == y[:, None]).any(dim=1))
 
 
 def test_torch_checker():

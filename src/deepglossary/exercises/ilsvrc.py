@@ -31,6 +31,17 @@ def _cases():
                   np.array([2, 1, 2, 1]), 1))
     cases.append(("ties broken towards the lower class index, k = 2", tied,
                   np.array([2, 2, 2, 3]), 2))
+    # wide rows with many ties (3 values over 12 and 1000 classes): a sort that is not stable
+    # (NumPy's default argsort, argpartition) orders tied classes in no fixed way here, where
+    # rows of 4 classes are too short to show it
+    wide = rng.integers(0, 3, (200, 12)).astype(float)
+    wide_t = rng.integers(0, 12, 200)
+    for k in (1, 3, 5):
+        cases.append((f"ties in wide rows, 200 x 12, 3 distinct values, k = {k}", wide, wide_t,
+                      k))
+    huge = rng.integers(0, 3, (50, 1000)).astype(float)
+    cases.append(("ties in wide rows, 50 x 1000, 3 distinct values, k = 5", huge,
+                  rng.integers(0, 1000, 50), 5))
     scaled = s * 1e3                            # the ranking must not care about the scale
     cases.append(("logits multiplied by 1000 (no softmax overflow allowed)", scaled, t, 3))
     return cases
@@ -41,7 +52,8 @@ def check_topk_error(topk_error_fn):
     target class (``targets``, (N,) integers) is *not* among the k largest scores of its row,
     ties broken towards the lower class index. Checked on random scores for k = 1, 3, 5 and
     k = K, a square matrix (where ranking along the wrong axis runs without error), float32
-    scores with 1000 classes, one example, ties at the top-k boundary, and large logits."""
+    scores with 1000 classes, one example, ties at the top-k boundary (in rows of 4, 12 and
+    1000 classes, where a sort that is not stable fails), and large logits."""
     cases = _cases()
     for what, scores, targets, k in cases:
         expected = topk_error(scores, targets, k)
@@ -53,11 +65,12 @@ def check_topk_error(topk_error_fn):
         got = float(got)
         if not np.isclose(got, expected, rtol=0, atol=1e-12):
             hint = ""
-            if np.isclose(got, 1 - expected, atol=1e-12) and expected != 0.5:
-                hint = " (that is the accuracy, not the error)"
-            elif "ties" in what:
+            if "ties" in what:     # tie order first: a reversed sort can also match 1 - error
                 hint = (" (for equal scores the lower class index ranks first: is your sort "
-                        "reversed, or do you count only strictly larger scores?)")
+                        "reversed or not stable (use kind=\"stable\"), or do you count only "
+                        "strictly larger scores?)")
+            elif np.isclose(got, 1 - expected, atol=1e-12) and expected != 0.5:
+                hint = " (that is the accuracy, not the error)"
             right_rows = np.flatnonzero(topk_correct(scores, targets, k))
             raise AssertionError(f"error {got:.4f}, expected {expected:.4f}{hint} ({what}); "
                                  f"correct rows: {right_rows}")
@@ -71,7 +84,9 @@ def check_topk_correct_torch(fn):
     import torch
 
     rng = np.random.default_rng(11)
-    cases = [("N = 12, K = 10, k = 5", (12, 10), 5), ("square, N = K = 8, k = 3", (8, 8), 3),
+    # the square case first: there topk along dim 0 runs and this checker names the mistake;
+    # on a non-square batch torch raises a shape error of its own
+    cases = [("square, N = K = 8, k = 3", (8, 8), 3), ("N = 12, K = 10, k = 5", (12, 10), 5),
              ("k = 1", (9, 4), 1), ("k = K = 6", (5, 6), 6), ("one example", (1, 10), 5)]
     for what, shape, k in cases:
         scores = rng.standard_normal(shape)
