@@ -92,7 +92,7 @@ def conv2d_forward(x, weight, bias, window: Window, groups: int):
                 .reshape(groups, kh * kw * cg, m))                        # (G, kh kw Cg, M)
     wmat = (weight.reshape(groups, cout // groups, cg, kh, kw).transpose(0, 1, 3, 4, 2)
             .reshape(groups, cout // groups, kh * kw * cg))               # (G, Cout/G, kh kw Cg)
-    y = _grouped_matmul(wmat, cols).reshape(cout, n, ho, wo)                 # Y = W X_col  (Cout, N, Ho, Wo)
+    y = _grouped_matmul(wmat, cols).reshape(cout, n, ho, wo)   # Y = W X_col (Cout, N, Ho, Wo)
     if bias is not None:
         y += bias[:, None, None, None]
     return y.transpose(1, 0, 2, 3), (cols, wmat, x.shape, (ho, wo))      # (N, Cout, Ho, Wo)
@@ -104,11 +104,11 @@ def conv2d_backward(g, weight, saved, window: Window, groups: int, with_bias: bo
     n, c = xshape[:2]
     cout, cg, kh, kw = weight.shape
     gmat = g.transpose(1, 0, 2, 3).reshape(groups, cout // groups, n * ho * wo)  # (G, Cout/G, M)
-    dweight = _grouped_matmul(gmat, cols.transpose(0, 2, 1))        # dW = G X_col^T  (G, Cout/G, kh kw Cg)
+    dweight = _grouped_matmul(gmat, cols.transpose(0, 2, 1))   # dW = G X_col^T (G, Cout/G, K)
     dweight = (dweight.reshape(groups, cout // groups, kh, kw, cg).transpose(0, 1, 4, 2, 3)
                .reshape(weight.shape))                                    # (Cout, Cg, kh, kw)
     dbias = g.sum(axis=(0, 2, 3)) if with_bias else None                  # db = sum of G  (Cout,)
-    dcols = _grouped_matmul(wmat.transpose(0, 2, 1), gmat)                               # W^T G  (G, kh kw Cg, M)
+    dcols = _grouped_matmul(wmat.transpose(0, 2, 1), gmat)     # W^T G  (G, kh kw Cg, M)
     dcols = (dcols.reshape(groups, kh, kw, cg, n, ho, wo).transpose(1, 2, 0, 3, 4, 5, 6)
              .reshape(kh, kw, c, n, ho, wo))                              # (kh, kw, C, N, Ho, Wo)
     dx = col2im(dcols, (c, n, *xshape[2:]), window)                       # dX = col2im(W^T G)
