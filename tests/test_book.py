@@ -205,3 +205,120 @@ def test_glossary_index_lists_all_57_terms_in_order():
     assert linked == set(toc_files()), "link exactly the chapters that exist"
     for e in entries:
         assert len(e[4].split()) >= 8, f"say something about {e[0] or e[2]}"
+
+
+# --- One meaning per symbol on the notation page -------------------------------------------
+# Keys (see notation_symbols) that more than one row of book/notation.md defines, each with
+# the rows allowed to define it: either the rows give it the same meaning, or the collision is
+# known and waits for the lead. A row is named by its chapter column ("main table" for the main
+# tables). Any other key defined in two rows fails the test.
+NOTATION_SAME_MEANING = {
+    "t": {"main table", "RMSProp"},                  # t_0: the step of a change, a time t
+    "bold:g": {"main table", "SGD"},                 # g_m: the gradient of example m
+    "L": {"main table", "SGD"},                      # L_m: the loss of example m
+    "\\beta": {"main table", "RMSProp"},             # beta_f: the momentum buffer's decay rate
+    "z": {"Softmax", "Gradient Clipping"},           # z_max, z_t: entries of a pre-activation z
+}
+NOTATION_KNOWN_CONVOLUTIONAL_COLLISIONS = {
+    # y_ij, the pooled output of Pooling / Max-Pooling / Average-Pooling, vs y, the target.
+    "y": {"main table", "Pooling, Max-Pooling, Average-Pooling"},
+    # c, the input-channel index of CNN / Channel, vs c_i, c, c_min, c_max, the curvatures.
+    "c": {"SGD, Momentum, Affine Layer", "Convolutional Neural Network, Channel"},
+    # q, the input column index of CNN / Channel, vs q, Exploding Gradient Problem's multiplier.
+    "q": {"Exploding Gradient Problem", "Convolutional Neural Network, Channel"},
+    # (u, v), the kernel offset of CNN / Channel, vs Adadelta's running averages u_t, v_t.
+    "u": {"Adadelta", "Convolutional Neural Network, Channel"},
+    "v": {"Adadelta", "Convolutional Neural Network, Channel"},
+    # s_nk, ILSVRC's score of class k for example n, vs s (s^2), a standard deviation (variance).
+    "s": {"main table", "ILSVRC"},
+}
+_NOTATION_FONTS = {"mathbf": "bold", "boldsymbol": "bold", "mathcal": "cal", "mathbb": "bb",
+                   "mathsf": "sf", "mathrm": "rm", "operatorname": "rm", "text": "rm"}
+_NOTATION_NOT_SYMBOLS = {"times", "cdot", "cdots", "dots", "ldots", "pm", "in", "le", "ge",
+                         "sqrt", "frac", "tfrac", "top", "infty", "quad", "qquad", "min", "max"}
+
+
+def _notation_group(s, i):
+    """The argument starting at s[i] ({...}, a command or one character) and where it ends."""
+    if s[i] == "{":
+        depth = 0
+        for j in range(i, len(s)):
+            depth += {"{": 1, "}": -1}.get(s[j], 0)
+            if depth == 0:
+                return s[i + 1:j], j + 1
+        raise ValueError(f"unbalanced braces in {s!r}")
+    m = re.compile(r"\\[A-Za-z]+|.").match(s, i)
+    return m.group(0), m.end()
+
+
+def notation_symbols(math):
+    """The keys of the symbols that one $...$ of a symbol column defines.
+
+    The rule: only the left side of a definition (``\\tilde s = \\sqrt{...}`` defines tilde-s);
+    a function's argument is dropped (``U(\\pm a)``, ``\\pi_k(\\mathbf r)`` define U and pi), while
+    a bare tuple ``(r, q)`` defines each of its letters; subscripts, superscripts and primes are
+    indices, dropped (``S_{t,i}`` is S, ``\\Phi'_\\ell`` is Phi, ``G_1`` is G) unless they are words
+    in ``\\text``/``\\mathrm``, which name the symbol (``C_\\text{in}``, ``D_\\text{KL}``). The letter
+    and its case count, and so does its typeface: bold (``\\mathbf``, ``\\boldsymbol``),
+    calligraphic, blackboard, sans-serif and upright words (``\\operatorname{rad}``) are symbols of
+    their own, as are accented ones (``\\hat W``, ``\\bar{\\mathbf x}``, ``\\tilde s``) and an
+    increment ``\\Delta`` written before a letter (``\\Delta\\theta_t``, ``\\Delta t``). So ``S_{t,i}``
+    and ``S`` collide, and ``\\mathbf p`` and ``p`` do not.
+    """
+    math = math.split("=")[0]
+    while True:  # arguments: a bracket right after a symbol
+        stripped = re.sub(r"(?<=[^\s(,;])[(\[][^()\[\]]*[)\]]", "", math)
+        if stripped == math:
+            break
+        math = stripped
+    out, i = [], 0
+    while i < len(math):
+        if math[i] in "_^":
+            sub, i = _notation_group(math, i + 1)
+            if sub in ("\\text", "\\mathrm"):
+                sub, i = _notation_group(math, i)
+                if out:
+                    out[-1] += "_" + sub.strip()
+            continue
+        token, i = _notation_group(math, i)
+        if token in ("\\bar", "\\hat", "\\tilde"):
+            while math[i] == " ":
+                i += 1
+            inner, i = _notation_group(math, i)
+            out.append(token[1:] + ":" + "".join(notation_symbols(inner)))
+        elif token[1:] in _NOTATION_FONTS:
+            while math[i] == " ":
+                i += 1
+            inner, i = _notation_group(math, i)
+            out.append(_NOTATION_FONTS[token[1:]] + ":" + inner.strip())
+        elif token == "\\Delta" and re.match(r"\s*(?:[A-Za-z]|\\[a-z]+)", math[i:]):
+            while math[i] == " ":
+                i += 1
+            inner, i = _notation_group(math, i)
+            out.append("\\Delta " + inner.strip())
+        elif re.fullmatch(r"\\[A-Za-z]+", token) and token[1:] not in _NOTATION_NOT_SYMBOLS:
+            out.append(token)
+        elif re.fullmatch(r"[A-Za-z]", token):
+            out.append(token)
+    return out
+
+
+def test_notation_page_gives_each_symbol_one_meaning():
+    """No symbol of book/notation.md's tables is defined by two rows (see notation_symbols)."""
+    page = (ROOT / "book" / "notation.md").read_text()
+    head, chapters = page.split("## Symbols that belong to one chapter")
+    rows = [("main table", line.split("|")[1]) for line in head.splitlines()
+            if line.startswith("| $")]
+    rows += [(line.split("|")[2].strip(), line.split("|")[1]) for line in chapters.splitlines()
+             if line.startswith("| $")]
+    assert len(rows) > 40
+    defined = {}
+    for number, (chapter, column) in enumerate(rows):
+        for math in re.findall(r"\$([^$]+)\$", column):
+            for key in notation_symbols(math):
+                defined.setdefault(key, {})[number] = chapter
+    assert {"S", "\\Delta", "e", "R", "U", "A", "bold:e", "cal:Z", "rm:rad"} & set(defined)
+    allowed = {**NOTATION_SAME_MEANING, **NOTATION_KNOWN_CONVOLUTIONAL_COLLISIONS}
+    clashes = {key: sorted(by_row.values()) for key, by_row in defined.items()
+               if len(by_row) > 1 and not set(by_row.values()) <= allowed.get(key, set())}
+    assert not clashes, f"symbols defined in more than one row: {clashes}"

@@ -132,7 +132,19 @@ def test_receptive_field_formula_matches_the_gradient(spec):
             layers.append(nn.AvgPool2d(k, s))
     expected = receptive_field(layers)[-1]["r"]
     assert expected == rf_right([(k, s, 1) for k, s in spec])
-    assert measured_receptive_field(nn.Sequential(*layers), 40) == expected
+    measured = measured_receptive_field(nn.Sequential(*layers), 40)
+    assert measured.span == measured.count == expected          # no gaps without dilation
+
+
+def test_measured_receptive_field_sees_the_gaps_of_dilation():
+    layers = []
+    for dilation in (2, 4):              # layer 1's taps are 2 apart: R_0 = 1 < dil_1 jump_0 = 2
+        conv = nn.Conv2d(1, 1, 3, dilation=dilation, bias=False)
+        conv.weight.data[:] = 1.0
+        layers.append(conv)
+    assert receptive_field(layers)[-1]["r"] == 13
+    span, count = measured_receptive_field(nn.Sequential(*layers), 52)
+    assert span == 13 and count == 7                               # rows 0, 2, ..., 12
 
 
 def test_receptive_field_skips_layers_without_a_window():

@@ -5,13 +5,16 @@
     receptive_field(layers)       the receptive field r and jump j after each layer, from
                                   r_l = r_{l-1} + d_l (k_l - 1) j_{l-1},  j_l = j_{l-1} s_l
     measured_receptive_field(model, size)
-                                  the same number measured: the rows and columns of the input
-                                  that one central output's gradient reaches
+                                  the same thing measured from one central output's gradient:
+                                  the span (last row reached - first + 1) and the count of rows
+                                  reached, which differ when dilation leaves gaps
 
 The pooling chapters use them; the formulas are derived in the chapter "Pooling".
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -60,16 +63,28 @@ def receptive_field(layers) -> list[dict]:
     return rows
 
 
-def measured_receptive_field(model, size: int, channels: int = 1) -> int:
-    """How many input rows the gradient of one central output reaches: run ``model`` on a
-    (1, channels, size, size) input of ones, send back a gradient that is 1 at the central
-    output of channel 0 and 0 elsewhere, and count the rows of the input gradient that are not
-    zero. It measures the receptive field when no path cancels or drops the gradient (positive
-    weights, average pooling: max pooling sends it to one entry per window)."""
+class MeasuredField(NamedTuple):
+    """What one output's gradient reaches along the rows: ``span`` from the first row reached
+    to the last (what the formula predicts), and ``count``, the rows actually reached (fewer
+    than ``span`` when a dilated window skips rows that no earlier window fills)."""
+
+    span: int
+    count: int
+
+
+def measured_receptive_field(model, size: int, channels: int = 1) -> MeasuredField:
+    """The rows of the input that the gradient of one central output reaches: run ``model`` on
+    a (1, channels, size, size) input of ones, send back a gradient that is 1 at the central
+    output of channel 0 and 0 elsewhere, and find the rows of the input gradient that are not
+    zero. Returns their ``span`` (last - first + 1) and their ``count``. It measures the
+    receptive field when no path cancels or drops the gradient (positive weights, average
+    pooling: max pooling sends it to one entry per window)."""
     x = np.ones((1, channels, size, size))
     y = model(x)
     g = np.zeros_like(y)
     g[0, 0, y.shape[2] // 2, y.shape[3] // 2] = 1.0
     dx = model.backward(g)
     rows = np.flatnonzero(np.abs(dx[0]).sum(axis=(0, 2)))
-    return int(rows.max() - rows.min() + 1) if rows.size else 0
+    if not rows.size:
+        return MeasuredField(0, 0)
+    return MeasuredField(int(rows.max() - rows.min() + 1), int(rows.size))

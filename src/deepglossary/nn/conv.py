@@ -1,15 +1,17 @@
 """Convolution layers: ``Conv2d`` (and ``Conv1d`` on the same code), by im2col and one product.
 
-The forward pass lays every receptive field out as a row (``im2col``) and multiplies by the
-kernel bank; the backward pass is two more products and one scatter:
+The forward pass lays every receptive field out as a column (``im2col``: the matrix X_col has one
+column per output position) and multiplies by the kernel bank; the backward pass is two more
+products and one scatter:
 
     forward   Y = W X_col + b      X_col: (kh kw Cg, N Ho Wo) per group, W: (Cout/G, kh kw Cg)
-    backward  dW = G X_col^T             (the correlation of the input with the upstream gradient)
-              db = sum of G over N, Ho, Wo
-              dX = col2im(W^T G)         (a transposed convolution: gather's adjoint is scatter-add)
+    backward  dW = Ybar X_col^T          (the correlation of the input with the upstream gradient)
+              db = sum of Ybar over N, Ho, Wo
+              dX = col2im(W^T Ybar)      (a transposed convolution: gather's adjoint is scatter-add)
 
-with G the upstream gradient laid out like Y, (Cout/G, N Ho Wo) per group. Groups split the
-channels into G independent convolutions; ``groups == in_channels`` is the depthwise convolution.
+with Ybar the upstream gradient laid out like Y, (Cout/G, N Ho Wo) per group, and G the number of
+groups: they split the channels into G independent convolutions; ``groups == in_channels``
+is the depthwise convolution.
 """
 
 from __future__ import annotations
@@ -104,14 +106,14 @@ def conv2d_backward(g, weight, saved, window: Window, groups: int, with_bias: bo
     n, c = xshape[:2]
     cout, cg, kh, kw = weight.shape
     gmat = g.transpose(1, 0, 2, 3).reshape(groups, cout // groups, n * ho * wo)  # (G, Cout/G, M)
-    dweight = _grouped_matmul(gmat, cols.transpose(0, 2, 1))   # dW = G X_col^T (G, Cout/G, K)
+    dweight = _grouped_matmul(gmat, cols.transpose(0, 2, 1))   # dW = Ybar X_col^T  (G, Cout/G, K)
     dweight = (dweight.reshape(groups, cout // groups, kh, kw, cg).transpose(0, 1, 4, 2, 3)
                .reshape(weight.shape))                                    # (Cout, Cg, kh, kw)
-    dbias = g.sum(axis=(0, 2, 3)) if with_bias else None                  # db = sum of G  (Cout,)
-    dcols = _grouped_matmul(wmat.transpose(0, 2, 1), gmat)     # W^T G  (G, kh kw Cg, M)
+    dbias = g.sum(axis=(0, 2, 3)) if with_bias else None                  # db = sum of Ybar (Cout,)
+    dcols = _grouped_matmul(wmat.transpose(0, 2, 1), gmat)     # W^T Ybar (G, kh kw Cg, M)
     dcols = (dcols.reshape(groups, kh, kw, cg, n, ho, wo).transpose(1, 2, 0, 3, 4, 5, 6)
              .reshape(kh, kw, c, n, ho, wo))                              # (kh, kw, C, N, Ho, Wo)
-    dx = col2im(dcols, (c, n, *xshape[2:]), window)                       # dX = col2im(W^T G)
+    dx = col2im(dcols, (c, n, *xshape[2:]), window)                       # dX = col2im(W^T Ybar)
     return dx.transpose(1, 0, 2, 3), dweight, dbias                       # (N, C, H, W)
 
 

@@ -1,7 +1,8 @@
 """The two kernels every convolution and pooling layer shares: im2col and its adjoint, col2im.
 
-``im2col`` lays every receptive field of a padded image out as one row of a matrix, so that a
-convolution becomes one matrix product; ``col2im`` scatters such rows back onto the image,
+``im2col`` lays every receptive field of a padded image out as one column of a matrix (the
+(kh kw C, N Ho Wo) matrix below), so that a convolution becomes one matrix product; ``col2im``
+scatters such columns back onto the image,
 adding where windows overlap. They are adjoint linear maps, <im2col(x), c> = <x, col2im(c)>,
 which is exactly why the backward pass of "gather windows" is "scatter-add windows" (a test
 checks the identity on random shapes).
