@@ -258,12 +258,12 @@ def notation_symbols(math):
     a function's argument is dropped (``U(\\pm a)``, ``\\pi_k(\\mathbf r)`` define U and pi), while
     a bare tuple ``(r, q)`` defines each of its letters; subscripts, superscripts and primes are
     indices, dropped (``S_{t,i}`` is S, ``\\Phi'_\\ell`` is Phi, ``G_1`` is G) unless they are words
-    in ``\\text``/``\\mathrm``, which name the symbol (``C_\\text{in}``, ``D_\\text{KL}``). The letter
-    and its case count, and so does its typeface: bold (``\\mathbf``, ``\\boldsymbol``),
+    in ``\\text``/``\\mathrm``, which name the symbol (``C_\\text{in}``, ``D_\\text{KL}``).
+    The letter and its case count, and so does its typeface: bold (``\\mathbf``, ``\\boldsymbol``),
     calligraphic, blackboard, sans-serif and upright words (``\\operatorname{rad}``) are symbols of
     their own, as are accented ones (``\\hat W``, ``\\bar{\\mathbf x}``, ``\\tilde s``) and an
-    increment ``\\Delta`` written before a letter (``\\Delta\\theta_t``, ``\\Delta t``). So ``S_{t,i}``
-    and ``S`` collide, and ``\\mathbf p`` and ``p`` do not.
+    increment ``\\Delta`` written before a letter (``\\Delta\\theta_t``, ``\\Delta t``).
+    So ``S_{t,i}`` and ``S`` collide, and ``\\mathbf p`` and ``p`` do not.
     """
     math = math.split("=")[0]
     while True:  # arguments: a bracket right after a symbol

@@ -9,7 +9,7 @@ from deepglossary.exercises import convolutional
 
 def right(x, weight, bias, stride=1, padding=0, dilation=1, *, flip=False, ceil=False,
           ignore_padding=False, ignore_dilation=False, ignore_bias=False, upcast=False,
-          in_place=False):
+          in_place=False, swap_hw=False):
     """A correct conv2d, or one with exactly one of the usual mistakes switched on."""
     if flip:
         weight = weight[:, :, ::-1, ::-1]
@@ -32,6 +32,8 @@ def right(x, weight, bias, stride=1, padding=0, dilation=1, *, flip=False, ceil=
         y = y.astype(np.float64)
     if in_place:
         x[...] = 0
+    if swap_hw:                                # H' and W' confused: right for square outputs only
+        y = y.swapaxes(2, 3)
     return y
 
 
@@ -40,7 +42,7 @@ def test_conv2d_checker_accepts_a_right_answer():
 
 
 @pytest.mark.parametrize("mistake", ["flip", "ceil", "ignore_padding", "ignore_dilation",
-                                     "ignore_bias", "upcast", "in_place"])
+                                     "ignore_bias", "upcast", "in_place", "swap_hw"])
 def test_conv2d_checker_rejects_wrong_answers(mistake):
     def wrong(*args):
         return right(*args, **{mistake: True})

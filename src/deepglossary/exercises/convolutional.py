@@ -22,16 +22,16 @@ def _cases(rng):
     return [
         ((2, 1, 5, 5), (1, 1, 3, 3), True, 1, 0, 1, np.float64, "an asymmetric kernel: "
          "frameworks do not flip it (cross-correlation)"),
-        ((1, 3, 6, 7), (4, 3, 2, 3), True, 1, 1, 1, np.float64, "three input channels, a "
-         "rectangular image and kernel, padding 1"),
-        ((2, 2, 7, 8), (3, 2, 3, 3), True, 2, 0, 1, np.float64, "stride 2 that does not divide "
-         "the image: the output size rounds down"),
+        ((1, 3, 6, 9), (4, 3, 2, 3), True, 1, 1, 1, np.float64, "three input channels, a "
+         "rectangular image and kernel, padding 1: a 7x9 output (H' and W' differ)"),
+        ((2, 2, 7, 12), (3, 2, 3, 3), True, 2, 0, 1, np.float64, "stride 2 that does not divide "
+         "the image: the output size rounds down, to 3x5"),
         ((1, 2, 9, 9), (2, 2, 3, 3), True, 1, 2, 2, np.float64, "dilation 2 with padding 2"),
         ((1, 1, 4, 4), (2, 1, 6, 6), True, 1, 1, 1, np.float64, "a kernel exactly as large as "
          "the padded input: one output position"),
         ((3, 4, 5, 5), (2, 4, 1, 1), False, 1, 0, 1, np.float64, "a 1x1 kernel, no bias "
          "(bias=None)"),
-        ((2, 3, 8, 6), (5, 3, 3, 2), True, 3, 2, 2, np.float32, "stride 3, padding 2, "
+        ((2, 3, 8, 12), (5, 3, 3, 2), True, 3, 2, 2, np.float32, "stride 3, padding 2, "
          "dilation 2 in float32: the output stays float32"),
     ]
 
@@ -42,7 +42,8 @@ def check_conv2d(conv2d, cases: int = 7):
     (C_out, C_in, F_h, F_w), plus ``bias`` (C_out,) or nothing if ``bias`` is None, with integer
     ``stride``, zero ``padding`` and ``dilation``; shape (N, C_out, H', W'). Checked against
     ``nn.Conv2d`` on: an asymmetric kernel (a flipped kernel fails), several channels and a
-    rectangular kernel, a stride that does not divide the image (the size rounds down),
+    rectangular kernel and rectangular outputs (swapping H' and W' fails), a stride that does
+    not divide the image (the size rounds down),
     dilation, a kernel as large as the padded input, a 1x1 kernel without bias, and float32
     (the output keeps the input's dtype); the input must not be changed."""
     rng = np.random.default_rng(40)
