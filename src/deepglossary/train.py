@@ -42,8 +42,12 @@ def _check_parameters(model, when: str) -> None:
             raise ValueError(f"parameter {name!r} of the model has NaN or inf entries {when}")
 
 
-def _parameters_finite(model) -> bool:
-    return all(np.isfinite(p.data).all() for p in model.parameters())
+def _parameters_finite(model_or_parameters) -> bool:
+    """Whether every parameter is finite; takes a model or a list of its parameters (a loop
+    passes the list it made once, since walking the tree of layers every step costs time)."""
+    parameters = (model_or_parameters.parameters() if hasattr(model_or_parameters, "parameters")
+                  else model_or_parameters)
+    return all(np.isfinite(p.data).all() for p in parameters)
 
 
 def gradient_descent(model, loss_fn, x, y, *, lr: float, steps: int,
@@ -169,6 +173,7 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs: int = 1, batch_size: int = 6
     _check_parameters(model, "before training")
     rng = default_rng(rng)
     history = History()
+    parameters = model.parameters()                # the tree of layers does not change
     start = time.perf_counter()
     total = epochs * -(-len(x) // batch_size)
     with tqdm(total=total, disable=not progress, desc="training", leave=False) as bar:
@@ -189,7 +194,7 @@ def fit(model, loss_fn, optimizer, x, y, *, epochs: int = 1, batch_size: int = 6
                 history.loss.append(float(loss))
                 bar.update()
                 bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
-                if not _parameters_finite(model):     # the step itself overflowed
+                if not _parameters_finite(parameters):     # the step itself overflowed
                     history.diverged = True
                     bar.set_postfix(loss="diverged", refresh=True)
                     break
