@@ -110,6 +110,14 @@ class TestChapter:
             assert re.search(r"\bassert\b|\braise\b|np\.testing\.", code), \
                 f"this cell compares but never asserts:\n{code[:400]}"
 
+    def test_every_fence_is_closed_in_its_cell(self, path):
+        """An exercise left without its closing ``` swallows the solution-start that follows,
+        and the book build crashes on an unknown solution_start_node (seen in this book)."""
+        for number, cell in enumerate(cells(path)):
+            if cell["cell_type"] == "markdown":
+                fences = [ln for ln in text(cell).splitlines() if ln.lstrip().startswith("```")]
+                assert len(fences) % 2 == 0, f"markdown cell {number} has an unclosed ``` fence"
+
     def test_glued_numbers_go_through_the_package(self, path):
         """``myst_nb.glue`` of a NumPy 2 scalar stores ``np.float64(...)``, which the book's
         ``{glue:text}`` cannot format: the build warns and fails. deepglossary.show.glue
