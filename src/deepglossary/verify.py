@@ -194,6 +194,15 @@ def _entrywise_error(diff, t, dtype: np.dtype, other, ours, ours_other=None) -> 
     return float(excess[conditioned].max(initial=0.0))     # conditioned: False for 0 and NaN
 
 
+def torch_module():
+    """PyTorch, imported on first use. The package reaches torch only through this module, so
+    that ``import deepglossary`` (and every module but this one) stays NumPy only; an exercise
+    checker that runs the student's torch code calls this."""
+    import torch
+
+    return torch
+
+
 def devices() -> list[str]:
     """Every device torch can compute on here: ``["cpu"]``, plus ``"cuda"`` when present."""
     import torch

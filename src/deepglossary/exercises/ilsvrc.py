@@ -81,8 +81,9 @@ def check_topk_correct_torch(fn):
     """``fn(logits, target, k)`` on torch tensors (logits (N, K), target (N,) int64) returns a
     bool tensor (N,): is each target among the k largest logits of its row? Checked on square
     batches (N = K, where ``topk`` along dim 0 runs silently), k = 1 and k = K, and float32."""
-    import torch
+    from deepglossary.verify import torch_module
 
+    torch = torch_module()                    # torch lives in verify, imported on first use
     rng = np.random.default_rng(11)
     # the square case first: there topk along dim 0 runs and this checker names the mistake;
     # on a non-square batch torch raises a shape error of its own
