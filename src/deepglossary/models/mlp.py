@@ -1,4 +1,4 @@
-"""Whole networks assembled from the package's layers."""
+"""A multilayer perceptron."""
 
 from deepglossary import nn
 
