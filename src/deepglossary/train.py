@@ -237,3 +237,96 @@ def fit_epochs(model, optimizer, x, y, x_test, y_test, *, epochs: int = 4, batch
         optimizer.lr *= decay
     history.seconds = time.perf_counter() - start
     return history
+
+
+@dataclass
+class TruncatedRun:
+    """What ``truncated_bptt`` did: one entry per chunk of at most k steps."""
+
+    loss: np.ndarray          # each chunk's mean loss per step (per token)
+    steps: np.ndarray         # how many time steps each chunk had (the last may be shorter)
+    state: object = None      # the recurrent state after the last chunk, to carry on from
+    seconds: float = 0.0
+    diverged: bool = False    # a loss or a weight stopped being finite; the run stopped there
+
+    @property
+    def mean_loss(self) -> float:
+        """The loss per step over the whole sequence (chunks weighted by their length);
+        ``exp`` of it is the perplexity when the loss is a cross-entropy."""
+        done = self.steps[:len(self.loss)]
+        return float(np.sum(self.loss * done) / done.sum())
+
+
+def truncated_bptt(model, loss_fn, x, y, *, k: int, optimizer=None, state=None,
+                   clip_norm: float | None = None, batch_first: bool = True) -> TruncatedRun:
+    """Truncated backpropagation through time (Williams and Peng, 1990; Elman, 1990): run a
+    recurrent ``model`` over a long sequence in chunks of ``k`` steps, carrying the state
+    forward from chunk to chunk but not the gradient.
+
+    The model follows the recurrent layers' convention: ``logits, state = model(x_chunk,
+    state)`` with logits (N, steps, V) (``(steps, N, V)`` when ``batch_first=False``), and
+    ``model.backward(grad_logits)`` (its return is not used). ``x``: (N, T, ...) inputs,
+    ``y``: (N, T) integer targets (time on axis 0 when ``batch_first=False``). ``loss_fn``
+    (e.g. ``losses.CrossEntropy()``) takes the logits flattened to (N steps, V) and the
+    targets flattened alike, and averages.
+
+    Each chunk: forward from the carried state, loss, backward through the chunk only. The
+    state the next chunk starts from is the value this chunk ended with; its gradient, the
+    ``dh0`` the next chunk's backward returns, is dropped. That is what torch code writes as
+    ``state = state.detach()``: with hand-written backward passes, detaching is not sending
+    that gradient on (the earlier chunk's stored inputs are gone by then anyway).
+
+    With an ``optimizer``: one update per chunk (``zero_grad``, backward, optional
+    ``optim.clip_grad_norm`` to ``clip_norm``, ``step``): training a language model. Without:
+    no update, and the chunks' gradients accumulate into ``.grad``, each chunk's weighted by
+    its share of the T steps, so that ``.grad`` ends as the truncated estimate of the gradient
+    of the loss per step over the whole sequence; with ``k >= T`` it is the exact (full
+    backpropagation through time) gradient. ``.grad`` is not zeroed first in that mode.
+
+    Returns a :class:`TruncatedRun`. A loss or (after a step) a weight that is not finite
+    stops the run and sets ``diverged``.
+    """
+    from deepglossary.optim import clip_grad_norm
+
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"truncated_bptt: k (steps per chunk) must be an integer >= 1, "
+                         f"got {k!r}")
+    x, y = np.asarray(x), np.asarray(y)
+    axis = 1 if batch_first else 0
+    layout = "(N, T)" if batch_first else "(T, N)"
+    if y.ndim != 2 or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"truncated_bptt expects integer targets of shape {layout}, got dtype "
+                         f"{y.dtype} and shape {y.shape}")
+    if x.ndim < 2 or x.shape[:2] != y.shape:
+        raise ValueError(f"truncated_bptt expects inputs whose first two axes {layout} match the "
+                         f"targets' {y.shape}, got shape {x.shape}")
+    check_data(x, y)
+    total = y.shape[axis]
+    starts = range(0, total, int(k))
+    steps = np.array([min(k, total - s) for s in starts])
+    parameters = model.parameters()
+    losses, diverged, begin = [], False, time.perf_counter()
+    for s, n_steps in zip(starts, steps):
+        chunk = (slice(None), slice(s, s + n_steps)) if batch_first else (slice(s, s + n_steps),)
+        if optimizer is not None:
+            optimizer.zero_grad()
+        with nonfinite_allowed(), np.errstate(over="ignore", invalid="ignore"):
+            logits, state = model(x[chunk], state)     # from the carried state, no gradient
+            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), y[chunk].reshape(-1))
+        if not np.isfinite(loss):
+            diverged = True
+            break
+        grad = loss_fn.backward().reshape(logits.shape)                  # (N, steps, V)
+        if optimizer is None:
+            grad = grad * (n_steps / total)        # the chunk's share of the per-step mean
+        model.backward(grad)                       # dh0 is dropped: the truncation
+        losses.append(float(loss))
+        if optimizer is not None:
+            if clip_norm is not None:
+                clip_grad_norm(parameters, clip_norm)
+            with np.errstate(over="ignore", invalid="ignore"):
+                optimizer.step()
+            if not _parameters_finite(parameters):
+                diverged = True
+                break
+    return TruncatedRun(np.array(losses), steps, state, time.perf_counter() - begin, diverged)

@@ -223,21 +223,41 @@ def _torch_dtype(dtype):
     return known[np.dtype(dtype)]
 
 
+def _leaves(tree) -> list:
+    """The arrays of a nested tuple, depth first (only tuples nest: an LSTM's
+    ``(output, (h_n, c_n))``)."""
+    if isinstance(tree, tuple):
+        return [leaf for branch in tree for leaf in _leaves(branch)]
+    return [tree]
+
+
+def _nested(fn, tree):
+    """``tree`` with ``fn`` applied to each leaf, the tuples kept (what a layer is called on)."""
+    if isinstance(tree, tuple):
+        return tuple(_nested(fn, branch) for branch in tree)
+    return fn(tree)
+
+
 def _run_torch(theirs, inputs, wants_grad, g, device):
     """Forward and backward of ``theirs`` (a module already holding our parameters, or a
-    function): the output, the gradients of the inputs in ``wants_grad`` and of every
-    parameter (zeros when torch leaves one None), and every buffer, as NumPy arrays."""
+    function): the outputs, the gradients of the inputs in ``wants_grad`` and of every
+    parameter (zeros when torch leaves one None), and every buffer, as NumPy arrays.
+    ``inputs`` may hold tuples (an LSTM's ``(h0, c0)``); ``wants_grad`` and ``g`` (one upstream
+    gradient per output) are flat, one entry per leaf, depth first."""
     import torch
 
     def numpy(t):
         return t.detach().cpu().numpy()
 
-    tins = [torch.tensor(x, device=device, requires_grad=bool(want))
-            for x, want in zip(inputs, wants_grad)]
-    tout = theirs(*tins)
-    tout.backward(torch.as_tensor(np.asarray(g), device=device, dtype=tout.dtype))
-    found = {"output": numpy(tout)}
-    for i, t in enumerate(tins):
+    wants = iter(wants_grad)
+    tins = [_nested(lambda x: torch.tensor(x, device=device, requires_grad=bool(next(wants))),
+                    x) for x in inputs]
+    touts = _leaves(theirs(*tins))
+    pairs = [(t, torch.as_tensor(np.asarray(gk), device=device, dtype=t.dtype))
+             for t, gk in zip(touts, g) if t.requires_grad]
+    torch.autograd.backward([t for t, _ in pairs], [gk for _, gk in pairs])
+    found = {("output", k): numpy(t) for k, t in enumerate(touts)}
+    for i, t in enumerate(_leaves(tuple(tins))):
         if t.requires_grad:
             found[("input", i)] = numpy(t.grad)
     if isinstance(theirs, torch.nn.Module):
@@ -254,13 +274,14 @@ def _ours_in_other_precision(layer, inputs, g, dtype) -> dict:
     other = np.float32 if np.dtype(dtype) == np.float64 else np.float64
     try:
         with np.errstate(all="ignore"):    # float32 may overflow where float64 did not
-            cast = [x.astype(other) if np.issubdtype(x.dtype, np.floating) else x
-                    for x in inputs]
-            g = np.asarray(g).astype(other)
+            cast = [_nested(lambda x: x.astype(other) if np.issubdtype(x.dtype, np.floating)
+                            else x, x) for x in inputs]
+            g = [np.asarray(gk).astype(other) for gk in g]
             layer.zero_grad()
-            found = {"output": np.asarray(layer(*cast))}
-            grads = layer.backward(g)
-        for i, grad in enumerate(grads if isinstance(grads, tuple) else (grads,)):
+            found = {("output", k): np.asarray(o) for k, o in enumerate(_leaves(layer(*cast)))}
+            grads = layer.backward(*g)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        for i, grad in enumerate(grads[:len(_leaves(tuple(inputs)))]):
             if grad is not None:
                 found[("input", i)] = np.asarray(grad)
         for name, p in layer.named_parameters():
@@ -280,25 +301,27 @@ def _other_precision(snapshot, inputs, wants_grad, g, dtype) -> dict:
     other = np.float32 if np.dtype(dtype) == np.float64 else np.float64
     try:
         with np.errstate(over="ignore"):
-            cast = [x.astype(other) if np.issubdtype(x.dtype, np.floating) else x
-                    for x in inputs]
-            g = np.asarray(g).astype(other)
+            cast = [_nested(lambda x: x.astype(other) if np.issubdtype(x.dtype, np.floating)
+                            else x, x) for x in inputs]
+            g = [np.asarray(gk).astype(other) for gk in g]
         if isinstance(snapshot, torch.nn.Module):
             snapshot.to(device="cpu", dtype=_torch_dtype(other))
         with torch.random.fork_rng(devices=[]):     # leave torch's random stream as it was
             found = _run_torch(snapshot, cast, wants_grad, g, "cpu")
     except Exception:        # e.g. a function holding float64 constants: no estimate then
         return {}
-    if found["output"].dtype != np.dtype(other):
+    if found[("output", 0)].dtype != np.dtype(other):
         return {}            # torch promoted it back to the checked precision: no estimate
     return found
 
 
-def _upstream(seed: int, shape: tuple) -> np.ndarray:
+def _upstream(seed: int, shape: tuple, index: int = 0) -> np.ndarray:
     """A standard normal upstream gradient from a stream of its own: seeded with ``[seed,
     0x5EED]`` so it never equals an input a test drew with ``default_rng(seed)`` (an upstream
-    gradient equal to the input makes ``g^T x`` symmetric and hides a transposed gradient)."""
-    return np.random.default_rng([seed, 0x5EED]).standard_normal(shape)
+    gradient equal to the input makes ``g^T x`` symmetric and hides a transposed gradient).
+    ``index``: which output of a layer with several (each gets a stream of its own)."""
+    return np.random.default_rng([seed, 0x5EED] + ([index] if index else [])
+                                 ).standard_normal(shape)
 
 
 def copy_parameters(ours, theirs, device: str = "cpu") -> None:
@@ -342,6 +365,14 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
     ``ours.backward`` may return one array (the gradient of the first input; the other inputs
     are then treated as constants, e.g. a loss's targets) or a tuple with one entry per input.
 
+    Tuples, as torch's recurrent layers take and return them: an input may be a tuple of
+    arrays (an LSTM's ``(h0, c0)``), passed as a tuple to both sides, and the output may be a
+    nested tuple (``(output, (h_n, c_n))``). Every array of the output is then compared and
+    gets an upstream gradient of its own; ``ours.backward`` receives them flat, one argument
+    per array in depth-first order (``backward(g_output, g_h_n, g_c_n)``), and returns the
+    gradients flat in the inputs' depth-first order (``(dx, dh0, dc0)``; entries past the
+    last input are ignored). ``grad_output`` is then a flat tuple too.
+
     Besides the values, the dtypes are compared: the output must have the first input's
     dtype, each input's gradient that input's, each parameter's gradient its parameter's.
     Torch also runs once more in the other precision, so that the well-conditioned entries
@@ -353,8 +384,9 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
 
     if not inputs:
         raise TypeError("against_torch needs at least one input array")
-    inputs = [np.asarray(x) for x in inputs]
-    dtype = inputs[0].dtype
+    inputs = [_nested(np.asarray, x) for x in inputs]
+    leaves = _leaves(tuple(inputs))                              # the arrays, depth first
+    dtype = leaves[0].dtype
     _torch_dtype(dtype)                                          # float32 or float64 only
     title = title or f"{type(ours).__name__} vs torch"
     report = Report(title)
@@ -378,14 +410,15 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
             except Exception:
                 ours_snapshot = None
 
-        out = ours(*inputs)
+        outs = _leaves(ours(*inputs))
         g = grad_output
         if g is None:
-            g = _upstream(seed, np.shape(out)).astype(dtype)
-        grads = ours.backward(g)
+            g = tuple(_upstream(seed, np.shape(o), k).astype(dtype) for k, o in enumerate(outs))
+        g = _leaves(g)
+        grads = ours.backward(*g)
         grads = grads if isinstance(grads, tuple) else (grads,)
         wants = [bool(i < len(grads) and grads[i] is not None
-                      and np.issubdtype(x.dtype, np.floating)) for i, x in enumerate(inputs)]
+                      and np.issubdtype(x.dtype, np.floating)) for i, x in enumerate(leaves)]
 
         found = _run_torch(theirs, inputs, wants, g, device)
         if other is None:
@@ -403,11 +436,12 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
                        ours_other_precision=mine.get(key),
                        tolerance=tolerance)
 
-        add("output", out, "output", dtype)
-        for i, grad in enumerate(grads):
+        for k, o in enumerate(outs):
+            add(f"output[{k}]" if len(outs) > 1 else "output", o, ("output", k), dtype)
+        for i, grad in enumerate(grads[:len(leaves)]):
             if grad is not None and wants[i]:
-                add(f"grad input[{i}]" if len(inputs) > 1 else "grad input", grad, ("input", i),
-                    inputs[i].dtype)
+                add(f"grad input[{i}]" if len(leaves) > 1 else "grad input", grad, ("input", i),
+                    leaves[i].dtype)
         if isinstance(theirs, torch.nn.Module):
             for name, p in ours.named_parameters():
                 if p.grad is None:
@@ -427,22 +461,23 @@ def gradcheck(layer, *inputs, eps: float = 1e-6, seed: int = 0, tolerance: float
 
     With a random upstream gradient ``g`` the scalar ``L = sum(g * layer(x))`` has gradient
     ``layer.backward(g)``; each entry of every input and parameter is nudged by ``±eps`` and
-    ``(L(+) - L(-)) / 2 eps`` compared with it. For what torch has no twin of.
+    ``(L(+) - L(-)) / 2 eps`` compared with it. For what torch has no twin of. Tuples of
+    inputs and outputs are handled as in :func:`against_torch` (L sums over every output).
     """
-    inputs = [np.asarray(x, dtype=np.float64).copy() for x in inputs]
+    inputs = [_nested(lambda x: np.asarray(x, dtype=np.float64).copy(), x) for x in inputs]
+    leaves = _leaves(tuple(inputs))
     params = list(layer.named_parameters())
     saved = [(p, p.data) for _, p in params]
     for p, data in saved:
         p.data = data.astype(np.float64)
     try:
         layer.zero_grad()
-        out = layer(*inputs)
-        g = _upstream(seed, np.shape(out))
-        grads = layer.backward(g)
+        g = [_upstream(seed, np.shape(o), k) for k, o in enumerate(_leaves(layer(*inputs)))]
+        grads = layer.backward(*g)
         grads = grads if isinstance(grads, tuple) else (grads,)
 
         def loss() -> float:
-            return float(np.sum(g * layer(*inputs)))
+            return float(sum(np.sum(gk * o) for gk, o in zip(g, _leaves(layer(*inputs)))))
 
         def numeric(array: np.ndarray) -> np.ndarray:
             num = np.zeros_like(array)
@@ -458,10 +493,10 @@ def gradcheck(layer, *inputs, eps: float = 1e-6, seed: int = 0, tolerance: float
             return num
 
         report = Report(title or f"{type(layer).__name__} vs central differences")
-        for i, grad in enumerate(grads):
+        for i, grad in enumerate(grads[:len(leaves)]):
             if grad is not None:
-                report.add("cpu", np.float64, f"grad input[{i}]" if len(inputs) > 1
-                           else "grad input", grad, numeric(inputs[i]))
+                report.add("cpu", np.float64, f"grad input[{i}]" if len(leaves) > 1
+                           else "grad input", grad, numeric(leaves[i]))
         for name, p in params:
             report.add("cpu", np.float64, f"grad {name}", p.grad, numeric(p.data))
         for row in report.rows:
@@ -639,6 +674,19 @@ def _twins(torch, nn) -> dict:
                                                    count_include_pad=m.count_include_pad),
         nn.AdaptiveAvgPool2d: lambda m: torch.nn.AdaptiveAvgPool2d(m.output_size),
         nn.Flatten: lambda m: torch.nn.Flatten(m.start_dim, m.end_dim),
+        nn.RNN: lambda m: torch.nn.RNN(
+            m.input_size, m.hidden_size, m.num_layers, nonlinearity=m.nonlinearity, bias=m.bias,
+            batch_first=m.batch_first, bidirectional=m.bidirectional),
+        nn.LSTM: lambda m: torch.nn.LSTM(
+            m.input_size, m.hidden_size, m.num_layers, bias=m.bias, batch_first=m.batch_first,
+            bidirectional=m.bidirectional),
+        nn.GRU: lambda m: torch.nn.GRU(
+            m.input_size, m.hidden_size, m.num_layers, bias=m.bias, batch_first=m.batch_first,
+            bidirectional=m.bidirectional),
+        nn.RNNCell: lambda m: torch.nn.RNNCell(m.input_size, m.hidden_size, m.bias,
+                                               m.nonlinearity),
+        nn.LSTMCell: lambda m: torch.nn.LSTMCell(m.input_size, m.hidden_size, m.bias),
+        nn.GRUCell: lambda m: torch.nn.GRUCell(m.input_size, m.hidden_size, m.bias),
     }
 
 
@@ -647,7 +695,8 @@ def torch_twin(layer):
     names, ready for :func:`against_torch` (which copies the parameter values).
 
     Knows Sequential (and so MLP and the small CNNs), Affine, the activations, Dropout, the
-    convolutions, the poolings and Flatten (one table, ``_twins``); raises ``TypeError`` for a
+    convolutions, the poolings, Flatten and the recurrent layers and cells (one table,
+    ``_twins``); raises ``TypeError`` for a
     layer without a one-to-one twin (e.g. BatchNorm, whose twin depends on the input's number
     of dimensions).
     """
