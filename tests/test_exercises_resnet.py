@@ -1,5 +1,7 @@
 """The ResNet chapter's checkers accept right answers and reject the usual wrong ones."""
 
+import copy
+
 import pytest
 
 from deepglossary.exercises import resnet
@@ -42,10 +44,9 @@ def test_block_backward_checker_names_the_missing_shortcut():
 
 
 def test_block_backward_checker_wants_parameter_gradients():
-    def only_input(block, g):          # the right input gradient from the reference formula,
-        import copy                    # computed on a copy: the block's own parameters get none
-        twin = copy.deepcopy(block)
-        return block_backward(twin, g)
+    def only_input(block, g):
+        """The right input gradient, computed on a copy: the block's parameters get none."""
+        return block_backward(copy.deepcopy(block), g)
 
     with pytest.raises(AssertionError, match="received no gradient"):
         resnet.check_block_backward(only_input)

@@ -179,19 +179,28 @@ def _entrywise_error(diff, t, dtype: np.dtype, other, ours, ours_other=None) -> 
     if other.shape != t.shape or not np.issubdtype(other.dtype, np.floating):
         return 0.0
     eps, other_eps = np.finfo(dtype).eps, np.finfo(other.dtype).eps
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        d = np.abs(t - other.astype(np.float64))          # torch's change with the precision
-        if ours_other is not None:
-            ours_other = np.asarray(ours_other)
-            if ours_other.shape != t.shape or not np.issubdtype(ours_other.dtype, np.inexact):
-                return 0.0
-            d_ours = np.abs(ours - ours_other.astype(np.float64))   # ... and ours
-        else:
-            d_ours = np.zeros_like(d)
-        conditioned = (d < CONDITIONED * np.abs(t)) & (d_ours < CONDITIONED * np.abs(t))
-        rounding = (d + d_ours) * (eps / other_eps if other_eps > eps else 1.0)
-        excess = np.where(diff > ROUNDING_MARGIN * rounding, diff, 0.0) / np.abs(t)
-    return float(excess[conditioned].max(initial=0.0))     # conditioned: False for 0 and NaN
+    if ours_other is not None:
+        ours_other = np.asarray(ours_other)
+        if ours_other.shape != t.shape or not np.issubdtype(ours_other.dtype, np.inexact):
+            return 0.0
+    scale = eps / other_eps if other_eps > eps else 1.0
+    flat = [a.reshape(-1) for a in (diff, t, other, ours)]
+    flat.append(None if ours_other is None else ours_other.reshape(-1))
+    worst = 0.0
+    chunk = 1 << 20                           # a million entries at a time: big gradients
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):   # stay in cache
+        for start in range(0, max(t.size, 1), chunk):
+            diff_c, t_c, other_c, ours_c, ours_other_c = (
+                None if a is None else a[start:start + chunk] for a in flat)
+            size = np.abs(t_c)
+            d = np.abs(t_c - other_c)                     # torch's change with the precision
+            d_ours = (np.zeros_like(d) if ours_other_c is None      # ... and ours
+                      else np.abs(ours_c - ours_other_c))
+            conditioned = (d < CONDITIONED * size) & (d_ours < CONDITIONED * size)
+            rounding = (d + d_ours) * scale
+            excess = np.where(diff_c > ROUNDING_MARGIN * rounding, diff_c, 0.0) / size
+            worst = max(worst, float(excess[conditioned].max(initial=0.0)))  # False: 0, NaN
+    return worst
 
 
 def torch_module():
@@ -674,6 +683,7 @@ def _twins(torch, nn) -> dict:
                                                    count_include_pad=m.count_include_pad),
         nn.AdaptiveAvgPool2d: lambda m: torch.nn.AdaptiveAvgPool2d(m.output_size),
         nn.Flatten: lambda m: torch.nn.Flatten(m.start_dim, m.end_dim),
+        nn.LocalResponseNorm: lambda m: torch.nn.LocalResponseNorm(m.size, m.alpha, m.beta, m.k),
         nn.RNN: lambda m: torch.nn.RNN(
             m.input_size, m.hidden_size, m.num_layers, nonlinearity=m.nonlinearity, bias=m.bias,
             batch_first=m.batch_first, bidirectional=m.bidirectional),

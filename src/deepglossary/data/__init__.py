@@ -7,3 +7,6 @@ from deepglossary.data.toy import two_moons, xor
 
 __all__ = ["MNIST", "mnist", "read_idx", "two_moons", "xor"]
 __all__ += ["FashionMNIST", "fashion_mnist"]
+from deepglossary.data.text import TextCorpus, text_corpus  # noqa: E402
+
+__all__ += ["TextCorpus", "text_corpus"]

@@ -13,8 +13,10 @@ from deepglossary.models.lenet import lenet
 from deepglossary.models.mlp import MLP
 from deepglossary.models.resnet import CifarResNet, ResNet, resnet18, resnet34, resnet50
 from deepglossary.models.summary import Summary, named_layers, summary
+from deepglossary.models.vgg import VGG, vgg11, vgg13, vgg16, vgg16_bn, vgg19, vgg_digits
 
 __all__ = ["MLP", "Summary", "lenet", "named_layers", "summary"]
 __all__ += ["AlexNet", "alexnet", "alexnet_digits", "alexnet_paper"]
 __all__ += ["CifarResNet", "ResNet", "resnet18", "resnet34", "resnet50"]
 __all__ += ["GoogLeNet", "GoogLeNetOutputs", "InceptionAux", "googlenet", "googlenet_digits"]
+__all__ += ["VGG", "vgg11", "vgg13", "vgg16", "vgg16_bn", "vgg19", "vgg_digits"]
