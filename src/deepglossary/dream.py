@@ -281,7 +281,7 @@ def check_image(image, clip=(0.0, 1.0)) -> np.ndarray:
         raise TypeError(f"dream expects a grey image as a NumPy array (H, W), got "
                         f"{type(image).__name__}")
     if not np.issubdtype(image.dtype, np.floating):
-        raise TypeError(f"dream expects an image of floats in [{clip[0]}, {clip[1]}], got dtype "
+        raise TypeError(f"dream expects an image of floats (pixels in [0, 1]), got dtype "
                         f"{image.dtype}; for 8-bit pixels use image / 255")
     if image.ndim == 3 and image.shape[-1] in (3, 4):
         raise ValueError(f"dream expects a grey image (H, W), got shape {image.shape}, a colour "
@@ -297,7 +297,7 @@ def check_image(image, clip=(0.0, 1.0)) -> np.ndarray:
 
 
 def dream(model, image, stage: str = "relu2", *, channel: int | None = None,
-          objective: str = "square", steps: int = 10, step_size: float = 0.02,
+          objective: str = "square", steps: int = 10, step_size: float = 0.01,
           octaves: int = 3, octave_scale: float = 1.4, jitter: int = 4, seed: int = 0,
           mean: float = 0.0, std: float = 1.0, clip=(0.0, 1.0), progress: bool = False
           ) -> Dream:
