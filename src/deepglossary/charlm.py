@@ -222,23 +222,31 @@ def sample(model, vocab: Vocabulary, prompt: str, length: int, *, temperature: f
     return texts[0] if n == 1 else texts
 
 
-def cross_entropy(model, ids, *, chunk: int = 2000) -> float:
-    """The mean negative log-likelihood, in nats per character, of ``ids[1:]``, each predicted
-    from all the characters before it: one stream, the state carried from chunk to chunk of
-    ``chunk`` steps (no gradient, so no truncation of the context)."""
+def log_likelihoods(model, ids, *, chunk: int = 2000) -> np.ndarray:
+    """The log-probability (natural log, float64) that ``model`` gives each of ``ids[1:]``,
+    each predicted from all the characters before it: one stream, the state carried from chunk
+    to chunk of ``chunk`` steps (no gradient, so no truncation of the context). Shape (M - 1,)
+    for M ids."""
     ids = np.asarray(ids)
-    if ids.ndim != 1 or len(ids) < 2:
-        raise ValueError(f"cross_entropy needs a 1-D array of at least 2 ids, got shape "
-                         f"{ids.shape}")
-    total, state = 0.0, None
+    if ids.ndim != 1 or len(ids) < 2 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"expected a 1-D array of at least 2 integer ids, got dtype "
+                         f"{ids.dtype} and shape {ids.shape}")
+    out, state = np.empty(len(ids) - 1), None
     with no_grad():
         for s in range(0, len(ids) - 1, chunk):
-            x, y = ids[s:s + chunk], ids[s + 1:s + chunk + 1]
-            x = x[:len(y)]
-            logits, state = model(x[None], state)                       # (1, steps, K)
-            logp = log_softmax(logits[0].astype(np.float64))            # (steps, K)
-            total -= logp[np.arange(len(y)), y].sum()
-    return total / (len(ids) - 1)
+            y = ids[s + 1:s + chunk + 1]                                # the next characters
+            logits, state = model(ids[s:s + len(y)][None], state)       # (1, steps, K)
+            z = logits[0].astype(np.float64)                            # (steps, K)
+            top = z.max(axis=1)
+            log_norm = top + np.log(np.exp(z - top[:, None]).sum(axis=1))   # log sum_k e^z_k
+            out[s:s + len(y)] = z[np.arange(len(y)), y] - log_norm
+    return out
+
+
+def cross_entropy(model, ids, *, chunk: int = 2000) -> float:
+    """The mean negative log-likelihood, in nats per character, of ``ids[1:]``: see
+    :func:`log_likelihoods`."""
+    return float(-log_likelihoods(model, ids, chunk=chunk).mean())
 
 
 def perplexity(model, ids, *, chunk: int = 2000) -> float:

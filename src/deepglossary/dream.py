@@ -311,13 +311,18 @@ def dream(model, image, stage: str = "relu2", *, channel: int | None = None,
     ``np.random.default_rng(seed)``) and rolled back after; what the octave added is the detail
     carried up. ``mean`` and ``std``: the standardisation the network was trained with
     (``record.mean``, ``record.std``). ``progress``: a tqdm bar over all the steps.
-    Computes in the model's dtype. Deterministic for a given ``seed``.
+    Computes in the model's dtype; the model must be in evaluation mode. Deterministic for a
+    given ``seed``.
     """
     check_image(image, clip)
     if int(steps) != steps or steps < 0:
         raise ValueError(f"steps must be a whole number >= 0, got {steps}")
     if int(jitter) != jitter or jitter < 0:
         raise ValueError(f"jitter must be a whole number of pixels >= 0, got {jitter}")
+    if model.training:
+        raise ValueError("dream expects a model in evaluation mode (model.eval()): in training "
+                         "mode batch normalization would normalise with the statistics of the "
+                         "image being dreamed and change its running statistics at every step")
     target = DreamObjective.at(model, stage, objective, channel, mean, std)
     dtype = next(iter(model.parameters())).dtype
     start = image.astype(dtype)

