@@ -101,11 +101,11 @@ class BatchNorm(Layer):
             e = _scale_exponents(np.maximum(np.abs(x).max(axis=axes), np.abs(mean)), x.dtype)
             mean_s = np.ldexp(mean, -e)
             inv_std_s = np.ldexp(1 / np.sqrt(var + self.eps), e)
-        es = e.reshape(shape)
         c = mean_s.astype(x.dtype)                                      # mean rounded to x's
-        x_hat = ((np.ldexp(x, -es) - c.reshape(shape))
-                 - (mean_s - c).astype(x.dtype).reshape(shape)) \
-            * inv_std_s.astype(x.dtype).reshape(shape)                  # (N, C, *)
+        xs = np.ldexp(x, -e.reshape(shape)) if e.any() else x           # exact; 2^0: skip
+        x_hat = xs - c.reshape(shape)                                   # (N, C, *)
+        x_hat -= (mean_s - c).astype(x.dtype).reshape(shape)
+        x_hat *= inv_std_s.astype(x.dtype).reshape(shape)
         inv_std = np.ldexp(inv_std_s, -e).astype(x.dtype)               # (C,)
         self._cache = (x_hat, inv_std, gamma, axes, shape, self.training)
         y = gamma * x_hat + beta
@@ -126,7 +126,7 @@ class BatchNorm(Layer):
         for ordinary data this is the unscaled computation bit for bit. The caller keeps the
         results scaled: var itself may exceed the dtype (|x| ~ 1e160 in float64) while
         x_hat = (x - mean) / std, a ratio of scaled numbers, is still right."""
-        xs = np.ldexp(x, -e.reshape(shape))                             # exact
+        xs = np.ldexp(x, -e.reshape(shape)) if e.any() else x           # exact; 2^0: skip
         mean = xs.mean(axis=axes, dtype=np.float64)                     # (C,)
         d = xs - mean.astype(x.dtype).reshape(shape)   # (N, C, *) in x's dtype, exact near c
         d_mean = d.mean(axis=axes, dtype=np.float64)                    # mean - c, tiny
