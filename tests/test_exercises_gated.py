@@ -118,8 +118,8 @@ def gru_backward(x, h, w_ih, w_hh, b_ih, b_hh, g, *, reset_on_bias=True, direct=
     d_in = np.concatenate([dar, daz, dan], axis=1)                  # W_ih side
     d_hid = np.concatenate([dar, daz, dan * r], axis=1)             # W_hh side
     db_hh = d_hid.sum(axis=0) if reset_on_bias else d_in.sum(axis=0)
-    return (d_in @ w_ih, d_hid @ w_hh + (g * z if direct else 0), d_in.T @ x, d_hid.T @ h, d_in.sum(axis=0),
-            db_hh)
+    dh = d_hid @ w_hh + (g * z if direct else 0)
+    return (d_in @ w_ih, dh, d_in.T @ x, d_hid.T @ h, d_in.sum(axis=0), db_hh)
 
 
 def test_gru_backward_checker():

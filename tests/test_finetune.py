@@ -317,3 +317,12 @@ def test_fine_tuning_against_torch_catches_a_difference(model):
     with pytest.raises(ValueError, match="modes differ"):
         ft.fine_tuning_against_torch(ours, theirs, lambda m: optim.Adam(m.parameters()),
                                      lambda t: torch.optim.Adam(t.parameters()), x, y)
+
+
+def test_importing_finetune_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, deepglossary.finetune, deepglossary.exercises.finetune; "
+            "assert 'torch' not in sys.modules, 'torch was imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,6 +1,9 @@
 """The delayed-recall task, the sequence classifier (against torch) and the shared training
 routine of the LSTM and GRU chapters."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -132,3 +135,9 @@ def test_memory_runs_share_data_and_cache_and_table():
     assert [line.split()[0] for line in table[1:]] == ["2", "4"]
     assert table[1].count("%") == 2 and table[2].count("%") == 3      # a blank for GRU at 2
     assert "(   -)" in table[1]                                       # 5 steps solve nothing
+
+
+def test_importing_does_not_import_torch():
+    code = ("import sys, deepglossary.memory_tasks, deepglossary.exercises.gated; "
+            "assert 'torch' not in sys.modules, 'torch was imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
