@@ -603,7 +603,7 @@ def gradcheck_model(model: RecursiveNet, batch: TreeBatch, nodes=None, *, eps: f
     return report.raise_if_mismatch()
 
 
-def fit(model: RecursiveNet, data: TreeBatch, *, epochs: int, batch_size: int = 64,
+def fit_trees(model: RecursiveNet, data: TreeBatch, *, epochs: int, batch_size: int = 64,
         lr: float = 1e-2, clip: float = 5.0, every_node: bool = True, rng=None) -> dict:
     """Train ``model`` on ``data`` with Adam and gradient-norm clipping: each epoch shuffles
     the trees and cuts them into minibatches (:meth:`TreeBatch.select`). ``every_node``: the
@@ -636,3 +636,57 @@ def accuracy_by_depth(predictions, labels, depth) -> dict:
     predictions, labels, depth = map(np.asarray, (predictions, labels, depth))
     return {int(d): float((predictions[depth == d] == labels[depth == d]).mean())
             for d in np.unique(depth)}
+
+
+def leaf_counts(trees, vocab=None, dtype=np.float32) -> np.ndarray:
+    """How often each token occurs among each tree's leaves, (N, |vocab|): the "bag of leaves"
+    that a model ignoring the structure reads."""
+    vocab = TOKEN_ID if vocab is None else vocab
+    counts = np.zeros((len(trees), len(vocab)), dtype=dtype)
+    for i, tree in enumerate(trees):
+        for token in tree.leaves():
+            counts[i, vocab[token]] += 1
+    return counts
+
+
+def prefix_one_hot(trees, vocab=None, dtype=np.float32) -> np.ndarray:
+    """The trees' prefix notations (:func:`prefix`) as one-hot vectors, (N, T, |vocab|),
+    T the longest; shorter ones are padded with zero vectors at the *front*, so that every
+    sequence ends at the last step, where a sequence classifier reads its state."""
+    vocab = TOKEN_ID if vocab is None else vocab
+    ids = [[vocab[token] for token in prefix(tree)] for tree in trees]
+    steps = max(map(len, ids))
+    x = np.zeros((len(ids), steps, len(vocab)), dtype=dtype)
+    for i, seq in enumerate(ids):
+        x[i, np.arange(steps - len(seq), steps), seq] = 1
+    return x
+
+
+def fit_sequences(model, trees, labels, *, epochs: int, batch_size: int = 64,
+                  lr: float = 3e-3, clip: float = 5.0, rng=None) -> dict:
+    """Train a sequence classifier (``model(x)`` -> logits, x (N, T, |vocab|), e.g.
+    ``memory_tasks.SequenceClassifier``) on the trees' prefix notations with Adam and
+    gradient-norm clipping. Minibatches hold trees of similar length (sorted once, cut into
+    batches, the batches' order shuffled every epoch), each padded only to its own longest.
+    Returns ``{"loss": mean loss per epoch, "seconds": training time}``."""
+    rng = default_rng(rng)
+    labels = np.asarray(labels)
+    lengths = np.array([len(prefix(tree)) for tree in trees])
+    order = np.argsort(lengths, kind="stable")
+    chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    data = [(prefix_one_hot([trees[i] for i in c]), labels[c]) for c in chunks]
+    opt, loss_fn = optim.Adam(model.parameters(), lr=lr), CrossEntropy()
+    history, start = [], time.perf_counter()
+    for _ in range(epochs):
+        total = 0.0
+        for j in rng.permutation(len(data)):
+            x, y = data[j]
+            model.zero_grad()
+            loss = loss_fn(model(x), y)
+            model.backward(loss_fn.backward())
+            if clip:
+                optim.clip_grad_norm(model.parameters(), clip)
+            opt.step()
+            total += float(loss) * len(y)
+        history.append(total / len(labels))
+    return {"loss": history, "seconds": time.perf_counter() - start}
