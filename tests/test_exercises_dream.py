@@ -48,12 +48,32 @@ def step_float64(image, grad, step_size):
                    0, 1)
 
 
+def step_no_cast(image, grad, step_size):
+    """Right but for the dtype: a float32 image plus a float64 gradient stays float64."""
+    return np.clip(image + step_size * grad / (np.abs(grad).mean() + 1e-8), 0, 1)
+
+
 def test_normalized_step_checker():
     checks.check_normalized_step(step_right)
     for wrong in (step_no_normalisation, step_by_max, step_by_norm, step_no_clip, step_no_eps,
-                  step_descent, step_in_place, step_float64):
+                  step_descent, step_in_place, step_float64, step_no_cast):
         with pytest.raises(AssertionError):
             checks.check_normalized_step(wrong)
+
+
+def test_a_missing_cast_is_caught_by_the_mixed_dtype_case():
+    """step_no_cast is right whenever image and gradient share a dtype: only the case of a
+    float32 image with a float64 gradient can catch it, and the message names the dtype."""
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        image, grad = rng.uniform(0.2, 0.8, (5, 6)).astype(dtype), rng.standard_normal((5, 6))
+        grad = grad.astype(dtype)
+        np.testing.assert_array_equal(step_no_cast(image, grad, 0.01),
+                                      step_right(image, grad, 0.01))
+    with pytest.raises(AssertionError, match="dtype float64, expected float32"):
+        checks.check_normalized_step(step_no_cast)
+    image = np.full((3, 4), 0.5, dtype=np.float32)
+    assert step_right(image, np.ones((3, 4)), 0.01).dtype == np.float32
 
 
 def octaves_right(shape, octaves, scale):

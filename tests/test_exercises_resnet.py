@@ -2,8 +2,10 @@
 
 import copy
 
+import numpy as np
 import pytest
 
+from deepglossary import nn
 from deepglossary.exercises import resnet
 
 
@@ -41,6 +43,20 @@ def test_block_backward_checker_rejects_wrong_answers(mistake):
 def test_block_backward_checker_names_the_missing_shortcut():
     with pytest.raises(AssertionError, match="shortcut's term is missing"):
         resnet.check_block_backward(lambda b, g: block_backward(b, g, mistake="no_shortcut"))
+
+
+@pytest.mark.parametrize("delegate", [
+    lambda block, g: block.backward(g),
+    lambda block, g: type(block).backward(block, g),
+    lambda block, g: nn.BasicBlock.backward(block, g),
+], ids=["method", "type", "class"])
+def test_block_backward_checker_refuses_the_blocks_own_backward(delegate):
+    """Delegating to the block's own backward pass would match any comparison with it."""
+    with pytest.raises(AssertionError, match="own backward pass"):
+        resnet.check_block_backward(delegate)
+    block = nn.BasicBlock(2, 2, rng=np.random.default_rng(0))        # restored afterwards
+    y = block(np.random.default_rng(1).standard_normal((2, 2, 3, 3)))
+    assert block.backward(np.ones_like(y)).shape == (2, 2, 3, 3)
 
 
 def test_block_backward_checker_wants_parameter_gradients():

@@ -371,7 +371,9 @@ def band_energy(detail, edges=(0.0, 0.0625, 0.125, 0.25, 0.5)) -> np.ndarray:
 
 def mean_frequency(detail) -> float:
     """The power-weighted mean radial spatial frequency of ``detail`` (H, W), in cycles per
-    pixel: low for broad patterns, high for fine ones (0.5 is a checkerboard along one axis)."""
+    pixel: low for broad patterns, high for fine ones (1/16 for stripes of period 16 pixels, 0.5
+    for stripes one pixel wide, sqrt(0.5) ~ 0.71, the highest, for a checkerboard of single
+    pixels)."""
     detail = np.asarray(detail, dtype=np.float64)
     power = np.abs(np.fft.fft2(detail - detail.mean())) ** 2
     fy = np.fft.fftfreq(detail.shape[0])[:, None]

@@ -122,7 +122,8 @@ class TreeBatch:
         tree_of:  (L + M,) the tree each node belongs to
         inorder:  (L,) the leaves tree by tree, each tree's left to right (the order a
             recursive function visits them); tree i's are inorder[starts[i]:starts[i + 1]]
-    ``trees``: the :class:`Tree` objects, when the batch was made from them.
+    ``trees``: the :class:`Tree` objects, when the batch was made from them; ``nodes``: for a
+    batch made by :meth:`from_trees`, the :class:`Tree` node behind each node number.
     """
 
     def __init__(self, tokens, children, roots, node_labels, tree_of, inorder, starts, depth,
@@ -132,6 +133,7 @@ class TreeBatch:
         self.inorder, self.starts, self.depth = inorder, starts, depth
         self._trees = trees                    # a list, or (the parent's list, indices)
         self._groups = None                                         # nodes grouped by tree
+        self.nodes = None
 
     @property
     def trees(self):
@@ -181,7 +183,7 @@ class TreeBatch:
         if not trees:
             raise ValueError("TreeBatch needs at least one tree")
         height, tree_of, token, kids, label, inorder, starts = [], [], [], [], [], [], [0]
-        root_tmp = []
+        root_tmp, nodes = [], []
         for t, tree in enumerate(trees):
             if not isinstance(tree, Tree):
                 raise TypeError(f"TreeBatch expects Tree objects, got {type(tree).__name__}")
@@ -192,6 +194,7 @@ class TreeBatch:
                     stack += [(node, True), (node.right, False), (node.left, False)]
                     continue
                 i = ids[id(node)] = len(height)
+                nodes.append(node)
                 tree_of.append(t)
                 label.append(-1 if node.label is None else int(node.label))
                 if node.is_leaf:
@@ -214,14 +217,16 @@ class TreeBatch:
         new_id[perm] = np.arange(len(perm))
         n_leaves = int((height == 0).sum())
         kids = np.array(kids, dtype=np.int64)[perm[n_leaves:]]
-        return cls(tokens=np.array(token, dtype=np.int64)[perm[:n_leaves]],
-                   children=new_id[kids], roots=new_id[np.array(root_tmp)],
-                   node_labels=np.array(label, dtype=np.int64)[perm],
-                   tree_of=np.array(tree_of, dtype=np.int64)[perm],
-                   inorder=new_id[np.array(inorder, dtype=np.int64)],
-                   starts=np.array(starts, dtype=np.int64),
-                   depth=(np.full(len(trees), -1, dtype=np.int64) if depth is None
-                          else np.asarray(depth, dtype=np.int64)), trees=trees)
+        batch = cls(tokens=np.array(token, dtype=np.int64)[perm[:n_leaves]],
+                    children=new_id[kids], roots=new_id[np.array(root_tmp)],
+                    node_labels=np.array(label, dtype=np.int64)[perm],
+                    tree_of=np.array(tree_of, dtype=np.int64)[perm],
+                    inorder=new_id[np.array(inorder, dtype=np.int64)],
+                    starts=np.array(starts, dtype=np.int64),
+                    depth=(np.full(len(trees), -1, dtype=np.int64) if depth is None
+                           else np.asarray(depth, dtype=np.int64)), trees=trees)
+        batch.nodes = [nodes[i] for i in perm]
+        return batch
 
     def select(self, index) -> TreeBatch:
         """The sub-batch of trees ``index`` (in that order), renumbered, without Python loops
@@ -690,3 +695,16 @@ def fit_sequences(model, trees, labels, *, epochs: int, batch_size: int = 64,
             total += float(loss) * len(y)
         history.append(total / len(labels))
     return {"loss": history, "seconds": time.perf_counter() - start}
+
+
+def predict_sequences(model, trees) -> np.ndarray:
+    """A sequence classifier's predicted class for each tree's prefix notation, run in groups
+    of equal length (no padding: a state that read many padding steps first would be unlike
+    any the model was trained on)."""
+    lengths = np.array([len(prefix(tree)) for tree in trees])
+    out = np.empty(len(trees), dtype=np.int64)
+    with nn.no_grad():
+        for length in np.unique(lengths):
+            group = np.flatnonzero(lengths == length)
+            out[group] = model(prefix_one_hot([trees[i] for i in group])).argmax(axis=1)
+    return out

@@ -19,7 +19,9 @@ def check_normalized_step(step):
     gradient scaled by 1e-3 and 1e3 (the step must not change: a naive ``image + step_size *
     grad`` fails); an image at the edges of [0, 1] (clipping); a gradient with one large
     entry (dividing by the largest |grad| or by the norm instead of the mean fails); a zero
-    gradient (the image stays, no NaN); a 1 x 1 image; float32 (the result stays float32)."""
+    gradient (the image stays, no NaN); a 1 x 1 image; float32 (the result stays float32); a
+    float32 image with a float64 gradient, as a float64 network gives one (the result must be
+    cast back to float32: NumPy promotes the sum to float64)."""
     rng = np.random.default_rng(21)
     base = rng.uniform(0.2, 0.8, (9, 13))
     grad = rng.standard_normal((9, 13))
@@ -35,7 +37,9 @@ def check_normalized_step(step):
              ("pixels at 0 and 1 (clipping)", edges, grad, 0.05),
              ("a gradient with one large entry", base, spiky, 0.01),
              ("a 1 x 1 image", np.array([[0.5]]), np.array([[-3.0]]), 0.1),
-             ("float32", base.astype(np.float32), grad.astype(np.float32), 0.02)]
+             ("float32", base.astype(np.float32), grad.astype(np.float32), 0.02),
+             ("a float32 image with a float64 gradient (cast back)", base.astype(np.float32),
+              grad, 0.02)]
     for name, image, g, size in cases:
         kept_image, kept_grad = image.copy(), g.copy()
         got = np.asarray(step(image, g, size))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from deepglossary.exercises import compare, passed
@@ -41,15 +43,48 @@ def _blocks():
     ]
 
 
+class _OwnBackwardCalled(AssertionError):
+    """The student's function called the block's own backward pass."""
+
+
+@contextlib.contextmanager
+def _own_backward_refused():
+    """While the student's function runs, a residual block's own ``backward`` (however it is
+    reached: ``block.backward``, ``type(block).backward``, ``nn.BasicBlock.backward``) raises:
+    delegating to it would pass any comparison with it without computing anything."""
+    from deepglossary.nn import residual
+
+    def refuse(self, grad_output):
+        raise _OwnBackwardCalled(
+            f"{type(self).__name__}: your function called the block's own backward pass, which "
+            "is what it should compute. Call the backward passes of the block's children "
+            "(block.relu, the layers named in block._branch, block.downsample) instead")
+
+    original = residual._ResidualBlock.backward
+    overridden = {cls: cls.__dict__["backward"]
+                  for cls in (residual.BasicBlock, residual.Bottleneck)
+                  if "backward" in cls.__dict__}
+    residual._ResidualBlock.backward = refuse
+    for cls in overridden:
+        cls.backward = refuse
+    try:
+        yield
+    finally:
+        residual._ResidualBlock.backward = original
+        for cls, method in overridden.items():
+            cls.backward = method
+
+
 def check_block_backward(block_backward, cases: int = 6):
     """``block_backward(block, grad_output)`` is the backward pass of a residual block
     (``nn.BasicBlock`` or ``nn.Bottleneck``) that has just run forward: it calls the backward
     passes of the block's children (``block.relu``, the branch ``block._branch`` in reverse,
     ``block.downsample`` when there is one), so that every parameter's gradient accumulates, and
-    returns the gradient of the block's input. Checked against the block's own backward on
-    identity, projection and zero-padding shortcuts, basic and bottleneck blocks, and a plain
-    block (``block.shortcut`` False): forgetting the shortcut's term, adding the upstream gradient
-    before the final ReLU's backward, or skipping ``downsample.backward`` fails."""
+    returns the gradient of the block's input. Checked against the backward pass of an identical
+    block on identity, projection and zero-padding shortcuts, basic and bottleneck blocks, and a
+    plain block (``block.shortcut`` False): forgetting the shortcut's term, adding the upstream
+    gradient before the final ReLU's backward, or skipping ``downsample.backward`` fails, and so
+    does delegating to the block's own ``backward``, which is refused while the function runs."""
     rng = np.random.default_rng(12)
     all_cases = _blocks()
     for what, build in all_cases[:cases]:
@@ -60,7 +95,10 @@ def check_block_backward(block_backward, cases: int = 6):
         expected = reference.backward(g)
         student(x)
         try:
-            got = block_backward(student, g.copy())
+            with _own_backward_refused():
+                got = block_backward(student, g.copy())
+        except _OwnBackwardCalled as err:
+            raise AssertionError(f"{what}: {err}") from None
         except ValueError as err:
             raise AssertionError(f"{what}: your function raised ValueError: {err}. Where the "
                                  "shortcut changes the shape, its gradient must go back through "

@@ -96,15 +96,22 @@ def leaves(model) -> list[tuple[str, object]]:
 
 
 @contextlib.contextmanager
-def recording(model):
+def recording(model, names=None):
     """Record, during one forward and one backward pass of ``model`` inside the block, the
-    input and the upstream gradient of every layer of :func:`leaves`: yields a dict
+    input and the upstream gradient of every layer of :func:`leaves` (only of the layers
+    ``names`` lists, when given, to keep less memory alive): yields a dict
     ``name -> {"input": array, "grad_output": array}``, filled as the passes run. The layers
     compute exactly as outside the block (their ``forward`` and ``backward`` are wrapped, and
     unwrapped at the end)."""
     calls: dict = {}
     wrapped = []
-    for name, layer in leaves(model):
+    known = dict(leaves(model))
+    if names is not None and set(names) - set(known):
+        raise ValueError(f"recording: no layer named {sorted(set(names) - set(known))}; the "
+                         f"names look like {next(iter(known))!r}")
+    for name, layer in known.items():
+        if names is not None and name not in names:
+            continue
         forward, backward = layer.forward, layer.backward
 
         def record_forward(*inputs, _forward=forward, _name=name):
