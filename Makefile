@@ -16,7 +16,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests tools benchmarks conftest.py
+	$(BIN)/ruff check src tests tools benchmarks scripts conftest.py
 	$(BIN)/python -m pytest -n 2 --durations=0 --durations-min=0.5
 
 # A failed execution leaves its traceback in _build/html/reports/: print it, naming notebook and cell.
@@ -33,7 +33,7 @@ times: $(STAMP)
 	$(BIN)/python benchmarks/notebook_times.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools benchmarks conftest.py
+	$(BIN)/ruff check src tests tools benchmarks scripts conftest.py
 
 # After editing a chapter: write the shared setup cell into every notebook, strip outputs.
 sync: $(STAMP)

@@ -71,6 +71,15 @@ class TestChapter:
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None
 
+    def test_every_code_cell_has_code(self, path):
+        """An empty or comments-only code cell shows as a stray box in the book (a placeholder
+        left where the setup cell was meant to go, for instance)."""
+        for i, cell in enumerate(cells(path)):
+            if cell["cell_type"] == "code":
+                code = [ln for ln in text(cell).splitlines()
+                        if ln.strip() and not ln.strip().startswith("#")]
+                assert code, f"code cell {i} has no code: {text(cell)[:60]!r}"
+
     def test_title_then_setup_cell_in_sync(self, path):
         first = cells(path)
         assert first[0]["cell_type"] == "markdown" and text(first[0]).startswith("# ")

@@ -116,8 +116,13 @@ def aux_swapped(logits, aux2, aux1, y, weight=0.3):
     return loss, (g0, g1, g2)
 
 
+def aux_float64(logits, aux2, aux1, y, weight=0.3):   # right values, float64 gradients
+    loss, grads = aux_right(logits, aux2, aux1, y, weight)
+    return loss, tuple(g.astype(np.float64) for g in grads)
+
+
 def test_auxiliary_loss_checker():
     inception.check_auxiliary_loss(aux_right)
-    for wrong in (aux_unweighted_grads, aux_summed, aux_swapped):
+    for wrong in (aux_unweighted_grads, aux_summed, aux_swapped, aux_float64):
         with pytest.raises(AssertionError):
             inception.check_auxiliary_loss(wrong)

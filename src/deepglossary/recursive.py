@@ -4,7 +4,9 @@
     batch = TreeBatch.from_trees(trees)                  # every node numbered, level by level
     model = RecursiveNet(len(VOCAB), 32, 10)             # embedding, composition, classifier
     logits = model(batch)                                # (N, 10): one row per tree's root
-    model.backward(CrossEntropy() ...)                   # backpropagation through structure
+    loss = CrossEntropy()(logits, batch.root_labels)
+    model.backward(...)                                  # backpropagation through structure
+    fit_trees(model, batch, epochs=10)                   # minibatches by TreeBatch.select
 
 A node's vector is ``h = tanh(W [h_left; h_right] + b)`` (Pollack 1990; Goller & Kuechler
 1996; Socher et al. 2011); a leaf's is its token's embedding. ``TreeRNN`` computes every node

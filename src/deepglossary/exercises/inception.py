@@ -94,8 +94,9 @@ def check_auxiliary_loss(auxiliary_loss):
     logits (each cross-entropy the mean over the batch), and its gradients with respect to
     the three logit arrays (N, K) (the tuple a GoogLeNet training backward takes, in that
     order). Checked against torch's autograd, on batches of 1 to 5, weights 0.3, 0 and 1, and
-    float32: a gradient without the weight, a sum over the batch instead of the mean, or the
-    two auxiliary gradients swapped fail."""
+    float32, where each gradient must keep the logits' dtype (as torch's do): a gradient
+    without the weight, a sum over the batch instead of the mean, the two auxiliary gradients
+    swapped, or float64 gradients for float32 logits fail."""
     from deepglossary.verify import torch_module
 
     torch = torch_module()
@@ -119,5 +120,9 @@ def check_auxiliary_loss(auxiliary_loss):
             raise AssertionError(f"return (loss, (g_logits, g_aux2, g_aux1)), got gradients "
                                  f"{type(grads).__name__} ({case})")
         for name, got, t in zip(("g_logits", "g_aux2", "g_aux1"), grads, tensors):
+            got = np.asarray(got)
+            if got.dtype != np.dtype(dtype):
+                raise AssertionError(f"{name} has dtype {got.dtype}, expected {np.dtype(dtype)}, "
+                                     f"the dtype of the logits ({case})")
             compare(name, got, t.grad.numpy(), case=case, **tol)
     return passed("GoogLeNet's loss with auxiliary classifiers", len(settings))
