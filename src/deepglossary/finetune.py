@@ -28,9 +28,12 @@ optimizer with groups computes (the Fine-Tuning chapter verifies it).
 
 from __future__ import annotations
 
+import copy
 import inspect
 import math
 import time
+from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
@@ -349,6 +352,50 @@ def train_steps(model: Layer, optimizer, x, y, *, steps: int, batch_size: int, s
         optimizer.step()
         history.append(float(loss))
     return np.array(history)
+
+
+class Paired(NamedTuple):
+    """Two classifiers compared on the same test examples (see :func:`paired_comparison`)."""
+
+    gap: float          # accuracy of a minus accuracy of b
+    se: float           # the paired standard error of the gap
+    a_only: int         # examples a got right and b wrong
+    b_only: int         # examples b got right and a wrong
+    p_value: float      # McNemar's exact two-sided p-value
+
+
+def mcnemar_p(a_only: int, b_only: int) -> float:
+    """McNemar's exact test, two-sided: if two classifiers were equally accurate, each of the
+    ``a_only + b_only`` examples that exactly one of them gets right would favour either with
+    probability 1/2; the p-value is the probability of a split at least as lopsided as the
+    observed one, ``min(1, 2 P(X <= min(a_only, b_only)))`` with X ~ Binomial(a_only + b_only,
+    1/2). Exact integer arithmetic (no normal approximation); 1.0 when nothing is discordant."""
+    for name, value in (("a_only", a_only), ("b_only", b_only)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise ValueError(f"mcnemar_p: {name} must be a count >= 0, got {value!r}")
+    n, k = int(a_only) + int(b_only), min(int(a_only), int(b_only))
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(k + 1))          # 2^n P(X <= k), exactly
+    return min(1.0, float(Fraction(2 * tail, 2**n)))
+
+
+def paired_comparison(correct_a, correct_b) -> Paired:
+    """Compare two classifiers scored on the *same* test examples, from their per-example
+    correctness (boolean arrays of shape (N,)). The gap of accuracies is the mean of
+    d_n = correct_a[n] - correct_b[n] (each -1, 0 or 1); its paired standard error is
+    ``sqrt(var(d) / N)`` (the population variance of d), smaller than the unpaired
+    ``sqrt(SE_a^2 + SE_b^2)`` whenever the two tend to be right on the same examples; the
+    p-value is McNemar's (:func:`mcnemar_p`), from the discordant examples alone."""
+    a, b = np.asarray(correct_a), np.asarray(correct_b)
+    if a.shape != b.shape or a.ndim != 1 or len(a) == 0 or a.dtype != bool or b.dtype != bool:
+        raise ValueError(f"paired_comparison takes two boolean arrays of one shape (N,), N >= 1 "
+                         f"(is each test example classified correctly?), got {a.dtype} "
+                         f"{a.shape} and {b.dtype} {b.shape}")
+    d = a.astype(np.float64) - b                                # (N,), each -1, 0 or 1
+    a_only, b_only = int((a & ~b).sum()), int((b & ~a).sum())
+    return Paired(float(d.mean()), float(np.sqrt(d.var() / len(d))), a_only, b_only,
+                  mcnemar_p(a_only, b_only))
 
 
 def binomial_se(accuracy, n: int):
