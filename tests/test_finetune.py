@@ -1,6 +1,8 @@
 """deepglossary.finetune: freezing, the backward that stops at the frozen layers, parameter
 groups, a new head, balanced subsets, and the fine-tuning step against torch."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -261,6 +263,44 @@ def test_binomial_se_and_pca():
                                np.linalg.svd(x - x.mean(0), compute_uv=False)[:2] ** 2 / 300)
 
 
+def test_mcnemar_p_is_the_exact_two_sided_binomial_tail():
+    assert ft.mcnemar_p(0, 5) == 2 / 32 and ft.mcnemar_p(5, 0) == 2 / 32
+    assert ft.mcnemar_p(1, 9) == 2 * (1 + 10) / 2**10        # P(X <= 1) = (C(10,0) + C(10,1)) / 2^10
+    assert ft.mcnemar_p(7, 7) == 1.0 and ft.mcnemar_p(0, 0) == 1.0
+    assert ft.mcnemar_p(40, 60) == ft.mcnemar_p(60, 40) < ft.mcnemar_p(45, 55) < 1
+    # far in the tail the normal approximation (z = 98 / sqrt(330) = 5.39) is close
+    z = (214 - 116) / np.sqrt(330)
+    normal = math.erfc(z / np.sqrt(2))
+    assert 0.5 * normal < ft.mcnemar_p(214, 116) < 2 * normal
+    for bad in (-1, 2.5, True):
+        with pytest.raises(ValueError, match="count"):
+            ft.mcnemar_p(bad, 3)
+
+
+def test_paired_comparison_uses_the_discordant_examples():
+    a = np.array([True] * 6 + [False] * 2 + [True] * 10 + [False] * 2)
+    b = np.array([False] * 6 + [True] * 2 + [True] * 10 + [False] * 2)
+    result = ft.paired_comparison(a, b)
+    assert (result.a_only, result.b_only) == (6, 2)
+    assert result.gap == pytest.approx((6 - 2) / 20)
+    d = np.r_[np.ones(6), -np.ones(2), np.zeros(12)]
+    assert result.se == pytest.approx(np.sqrt(d.var() / 20))
+    assert result.p_value == ft.mcnemar_p(6, 2)
+    # the same two accuracies, right on the same examples: the paired SE is far smaller
+    rng = np.random.default_rng(0)
+    both = rng.random(1000) < 0.7
+    a, b = both.copy(), both.copy()
+    a[np.flatnonzero(~both)[:20]] = True                     # a: 20 more right than b
+    paired = ft.paired_comparison(a, b)
+    unpaired = np.hypot(ft.binomial_se(a.mean(), 1000), ft.binomial_se(b.mean(), 1000))
+    assert paired.gap == pytest.approx(0.02) and paired.se < unpaired / 3
+    assert paired.p_value < 1e-5                              # 20 to 0
+    with pytest.raises(ValueError, match="boolean"):
+        ft.paired_comparison(a.astype(int), b)
+    with pytest.raises(ValueError, match="shape"):
+        ft.paired_comparison(a, b[:-1])
+
+
 # -- against torch ------------------------------------------------------------------------------
 
 def test_fine_tuning_steps_agree_with_torch_frozen_and_with_two_learning_rates(model):
@@ -282,15 +322,20 @@ def test_fine_tuning_steps_agree_with_torch_frozen_and_with_two_learning_rates(m
 
     ours, _ = digits_cnn(dtype=np.float64)
     ft.replace_head(ours, 10, rng=0)
+    start = {name: p.data.copy() for name, p in ours.named_parameters()}
+    theirs = twin(10)
     report = ft.fine_tuning_against_torch(
-        ours.train(), twin(10),
+        ours.train(), theirs,
         lambda m: ft.GroupedOptimizer(optim.Adam, [{"params": m.features.parameters(),
                                                     "lr": 1e-3},
                                                    {"params": m.fc.parameters()}], lr=1e-2),
         lambda t: torch.optim.Adam([{"params": t.features.parameters(), "lr": 1e-3},
                                     {"params": t.fc.parameters()}], lr=1e-2),
-        x, y, steps=2, batch_size=4)
-    assert report.ok
+        x, y, steps=2, batch_size=4, devices=["cpu"])
+    assert report.ok and {row.device for row in report.rows} == {"cpu"}
+    for name, p in theirs.named_parameters():                # trained on a copy: theirs keeps
+        np.testing.assert_array_equal(p.detach().numpy(), start[name])     # our start
+    assert not np.array_equal(ours.fc.weight.data, start["fc.weight"])
 
 
 def test_fine_tuning_against_torch_catches_a_difference(model):

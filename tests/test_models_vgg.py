@@ -245,6 +245,13 @@ def test_recording_leaves_the_layers_as_they_were():
     np.testing.assert_array_equal(calls["features.0"]["input"], x)
     np.testing.assert_array_equal(calls["classifier.6"]["grad_output"], g)
     assert all("forward" not in vars(layer) for _, layer in twins.leaves(model))
+    with twins.recording(model, ["features.2", "classifier.6"]) as some:   # only those
+        recorded = model(x), model.backward(g)
+    assert set(some) == {"features.2", "classifier.6"}
+    np.testing.assert_array_equal(some["classifier.6"]["grad_output"], g)
+    assert all("forward" not in vars(layer) for _, layer in twins.leaves(model))
+    with pytest.raises(ValueError, match="no layer named"), twins.recording(model, ["features.99"]):
+        pass
 
 
 def test_digits_variant_trains():

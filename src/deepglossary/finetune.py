@@ -170,7 +170,9 @@ def backward_to_trainable(model: Layer, grad_output) -> int:
 
     The gradients it leaves are those ``model.backward`` would leave on every trainable
     parameter (frozen ones below the stop get none; frozen ones above it still get theirs, which
-    :func:`drop_frozen_gradients` removes)."""
+    :func:`drop_frozen_gradients` removes). One thing it computes that nothing needs: the input
+    gradient of the lowest trainable layer (its input comes from frozen layers or the image),
+    since the package's layers have no switch to skip it; torch's autograd skips it."""
     _check_layout(model, "backward_to_trainable")
     shape = model._saved()                                   # (N, D, 1, 1): the pooled shape
     g = model.fc.backward(grad_output)                       # (N, D)
@@ -182,7 +184,7 @@ def backward_to_trainable(model: Layer, grad_output) -> int:
     g = model.avgpool.backward(g.reshape(shape))             # (N, D, H', W')
     model.features._backward_begins()
     for layer in reversed(layers[needed[0]:]):               # down to the lowest trainable
-        g = layer.backward(g)
+        g = layer.backward(g)                                # (its input gradient: unused)
     return len(layers) - needed[0]
 
 
@@ -461,7 +463,7 @@ def _named_layers(layer: Layer, prefix: str = ""):
 
 def fine_tuning_against_torch(ours: Layer, theirs, make_ours, make_theirs, x, y, *,
                               steps: int = 3, batch_size: int = 4, seed: int = 0,
-                              title: str | None = None):
+                              title: str | None = None, devices=None):
     """``steps`` fine-tuning steps of our model and of its torch twin, compared; raises
     :class:`~deepglossary.verify.VerificationError` on a mismatch, else returns the
     :class:`~deepglossary.verify.Report`.
@@ -476,11 +478,16 @@ def fine_tuning_against_torch(ours: Layer, theirs, make_ours, make_theirs, x, y,
     ``x``'s dtype. Compared: the loss of every step, every parameter and every buffer (batch
     normalization's running statistics) after the last step; rows also state that the frozen
     parameters did not move on either side and that torch computed no gradient for them.
+    Torch's steps run on every device of ``devices`` (default: :func:`deepglossary.verify.devices`,
+    the CPU and a CUDA GPU when torch sees one), each from the same starting copy of ``theirs``;
+    ``theirs`` itself is left as it came, with our starting parameters copied in.
     """
     import torch
 
+    from deepglossary import verify
     from deepglossary.verify import Report, VerificationError, _torch_dtype, copy_parameters
 
+    devices = verify.devices() if devices is None else list(devices)
     x, y = np.asarray(x), np.asarray(y)
     dtype = x.dtype
     theirs.to(dtype=_torch_dtype(dtype))
@@ -496,30 +503,37 @@ def fine_tuning_against_torch(ours: Layer, theirs, make_ours, make_theirs, x, y,
     copy_parameters(ours, theirs)
     before = {name: p.data.copy() for name, p in ours.named_parameters()
               if not requires_grad(p)}
-    optimizer, t_optimizer = make_ours(ours), make_theirs(theirs)
+    optimizer = make_ours(ours)
     ours_loss = train_steps(ours, optimizer, x, y, steps=steps, batch_size=batch_size, seed=seed)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
-    loss_fn, torch_loss, grads_of_frozen = torch.nn.CrossEntropyLoss(), [], 0
-    for index in step_batches(len(x), steps, batch_size, seed):
-        t_optimizer.zero_grad()
-        loss = loss_fn(theirs(xt[index]), yt[index])
-        loss.backward()
-        grads_of_frozen += sum(p.grad is not None for p in theirs.parameters()
-                               if not p.requires_grad)
-        t_optimizer.step()
-        torch_loss.append(loss.item())
+    ours_params = dict(ours.named_parameters())
     report = Report(title or f"{steps} fine-tuning steps vs torch")
-    report.add("cpu", dtype, "loss of every step", ours_loss, np.array(torch_loss))
-    t_params = dict(theirs.named_parameters())
-    for name, p in ours.named_parameters():
-        report.add("cpu", dtype, name + (" (frozen)" if name in before else ""), p.data,
-                   t_params[name].detach().numpy(), expected_dtype=dtype)
-    t_buffers = dict(theirs.named_buffers())
-    for name, b in ours.named_buffers():
-        report.add("cpu", dtype, name, b, t_buffers[name].detach().numpy())
-    moved = [name for name, data in before.items()
-             if not np.array_equal(data, dict(ours.named_parameters())[name].data)
-             or not np.array_equal(data, t_params[name].detach().numpy())]
+    moved = sorted(name for name, data in before.items()
+                   if not np.array_equal(data, ours_params[name].data))
+    grads_of_frozen = 0
+    for device in devices:
+        module = copy.deepcopy(theirs).to(device=device)    # every device starts alike
+        t_optimizer = make_theirs(module)
+        xt = torch.from_numpy(x).to(device)
+        yt = torch.from_numpy(y.astype(np.int64)).to(device)
+        loss_fn, torch_loss = torch.nn.CrossEntropyLoss(), []
+        for index in step_batches(len(x), steps, batch_size, seed):
+            t_optimizer.zero_grad()
+            loss = loss_fn(module(xt[index]), yt[index])
+            loss.backward()
+            grads_of_frozen += sum(p.grad is not None for p in module.parameters()
+                                   if not p.requires_grad)
+            t_optimizer.step()
+            torch_loss.append(loss.item())
+        report.add(device, dtype, "loss of every step", ours_loss, np.array(torch_loss))
+        t_params = {name: p.detach().cpu().numpy() for name, p in module.named_parameters()}
+        for name, p in ours.named_parameters():
+            report.add(device, dtype, name + (" (frozen)" if name in before else ""), p.data,
+                       t_params[name], expected_dtype=dtype)
+        t_buffers = {name: b.detach().cpu().numpy() for name, b in module.named_buffers()}
+        for name, b in ours.named_buffers():
+            report.add(device, dtype, name, b, t_buffers[name])
+        moved += sorted(f"{name} (torch, {device})" for name, data in before.items()
+                        if not np.array_equal(data, t_params[name]))
     if moved or grads_of_frozen:
         raise VerificationError(f"frozen parameters moved ({moved}) or torch computed "
                                 f"{grads_of_frozen} gradients for them\n{report}")

@@ -151,9 +151,12 @@ class PretrainedRecord:
 
 
 def digits_cnn_untrained(num_classes: int = 10, dtype=np.float32, seed: int = 0) -> DigitsCNN:
-    """The architecture of :func:`digits_cnn`, freshly initialised (PyTorch's default
-    initialisation, drawn from ``np.random.default_rng(seed)``), in training mode: for
-    training from scratch with the same shape."""
+    """The architecture of :func:`digits_cnn`, freshly initialised by :class:`DigitsCNN`'s
+    rule (torchvision's ResNet rule: convolutions Kaiming normal with fan_out and ReLU's gain,
+    batch-norm scales 1 and shifts 0, ``fc`` PyTorch's default uniform; not PyTorch's default
+    for the convolutions), drawn from ``np.random.default_rng(seed)``, in training mode: for
+    training from scratch with the same shape, from the rule the pretrained network started
+    from (``scripts/train_digits_cnn.py``)."""
     return DigitsCNN(num_classes, dtype=dtype, rng=np.random.default_rng(seed))
 
 

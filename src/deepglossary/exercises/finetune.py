@@ -15,17 +15,20 @@ def check_freeze_up_to(freeze_up_to):
     ``DigitsCNN.STAGES`` ("conv1", "bn1", ..., "relu4") and leaves the model so that *exactly*
     the parameters of ``model.features`` up to and including that stage are frozen
     (``finetune.requires_grad(p)`` is False for them, True for every other parameter, ``fc``
-    included), the batch normalizations among them are in evaluation mode and every other
-    layer is in training mode; it returns the model, and raises ValueError for a name that is
-    not a stage.
+    included), the batch normalizations among them are in evaluation mode and the other batch
+    normalizations in training mode; it returns the model, and raises ValueError for a name
+    that is not a stage. Only the batch normalizations' modes are checked: they are the only
+    layers of DigitsCNN whose behaviour depends on the mode (a convolution, ReLU, pooling or
+    affine layer computes the same in both), so ``model.until(stage).eval()`` is as right as
+    putting the batch normalizations alone in evaluation mode.
 
     Checked on: the first stage alone (a convolution: its batch normalization stays
-    trainable), a batch normalization as the last frozen stage (off by one: it must be frozen
-    too, and in evaluation mode), a ReLU or pooling as the stage (no parameters of its own),
-    the whole backbone, and a model that arrives with everything frozen and in evaluation mode,
-    as in gradual unfreezing (what lies above the stage must be unfrozen and put back in
-    training mode)."""
-    from deepglossary import finetune
+    trainable, in training mode), a batch normalization as the last frozen stage (off by one:
+    it must be frozen too, and in evaluation mode), a ReLU or pooling as the stage (no
+    parameters of its own), the whole backbone, and a model that arrives with everything frozen
+    and in evaluation mode, as in gradual unfreezing (what lies above the stage must be
+    unfrozen, and its batch normalizations put back in training mode)."""
+    from deepglossary import finetune, nn
     from deepglossary.pretrained import digits_cnn_untrained
 
     cases = [("conv1", False), ("bn1", False), ("relu2", False), ("pool2", True),
@@ -49,16 +52,17 @@ def check_freeze_up_to(freeze_up_to):
                         f"freeze_up_to(model, {stage!r}) on {how}: the parameters of stage "
                         f"{name} (features.{index}) should be "
                         f"{'frozen' if below else 'trainable'}")
-            wants_eval = below and bool(layer.parameters()) and name.startswith("bn")
-            if layer.training == wants_eval:
+            if not isinstance(layer, nn.BatchNorm):
+                continue                                 # the mode changes nothing here
+            if layer.training == below:
                 raise AssertionError(
-                    f"freeze_up_to(model, {stage!r}) on {how}: stage {name} "
-                    f"(features.{index}) should be in {'eval' if wants_eval else 'training'} "
-                    "mode")
-        if not all(finetune.requires_grad(p) for p in model.fc.parameters()) \
-                or not model.fc.training:
+                    f"freeze_up_to(model, {stage!r}) on {how}: the batch normalization {name} "
+                    f"(features.{index}) should be in {'eval' if below else 'training'} mode "
+                    + ("(frozen: it must keep the source's running statistics)" if below else
+                       "(it is trained: it normalises with each batch's statistics)"))
+        if not all(finetune.requires_grad(p) for p in model.fc.parameters()):
             raise AssertionError(f"freeze_up_to(model, {stage!r}) on {how}: the head fc must "
-                                 "stay trainable and in training mode")
+                                 "stay trainable")
     model = digits_cnn_untrained(10, dtype=np.float64, seed=0)
     try:
         freeze_up_to(model, "conv5")
@@ -75,11 +79,13 @@ def check_grouped_sgd_step(grouped_sgd_step):
     list of Parameters), ``"lr"`` and ``"weight_decay"``, and updates every parameter in place
     as ``torch.optim.SGD`` with those groups does: p <- p - lr (grad + weight_decay p), skipping
     a parameter whose ``grad`` is None altogether (no weight decay either: a frozen parameter
-    must not move).
+    must not move), and leaving every ``grad`` as it was (torch adds the decay to the step, not
+    to the stored gradient).
 
     Checked against ``torch.optim.SGD`` on: two groups with different learning rates (a single
     rate for all fails), weight decay in one group only, a parameter whose gradient is None
-    with weight decay on (it must not shrink), float32, and a group with an empty list."""
+    with weight decay on (it must not shrink), float32, and a group with an empty list; after
+    each step, every parameter and every gradient (unchanged, or still None)."""
     from deepglossary.nn import Parameter
     from deepglossary.verify import torch_module
 
@@ -122,4 +128,14 @@ def check_grouped_sgd_step(grouped_sgd_step):
                 compare(f"group {g}, parameter {i} after the step", p.data,
                         t.detach().numpy(), case=case,
                         rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-7)
+                given = grads[g][i]
+                if given is None:
+                    if p.grad is not None:
+                        raise AssertionError(f"group {g}, parameter {i}: its grad was None and "
+                                             f"must stay None, got an array ({case})")
+                elif p.grad is None or not np.array_equal(p.grad, given):
+                    raise AssertionError(
+                        f"group {g}, parameter {i}: the step changed p.grad ({case}); "
+                        "torch.optim.SGD adds the weight decay to the step, not to the stored "
+                        "gradient, which must stay as the backward pass left it")
     return passed("grouped SGD step", len(settings))

@@ -199,8 +199,8 @@ def _affine(in_features: int, out_features: int, dtype, rng, redrawn: bool) -> n
         return nn.Affine(in_features, out_features, dtype=dtype, rng=rng)
     layer = nn.Affine(1, 1, dtype=dtype, rng=np.random.default_rng(0))   # then resized:
     layer.in_features, layer.out_features = in_features, out_features    # nothing drawn
-    layer.weight = nn.Parameter(np.empty((out_features, in_features), dtype=dtype))
-    layer.bias = nn.Parameter(np.empty(out_features, dtype=dtype))
+    layer.weight.data = np.empty((out_features, in_features), dtype=dtype)   # (no copy, as
+    layer.bias.data = np.empty(out_features, dtype=dtype)                    # Parameter() makes)
     return layer
 
 
