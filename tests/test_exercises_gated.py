@@ -78,32 +78,54 @@ def test_onnx_checker():
             gated.check_onnx_to_torch(wrong)
 
 
-# --- GRU step forward and backward ------------------------------------------------------------
+# --- GRU: a reset wired by hand, and the step backward ----------------------------------------
 
-def gru_step(x, h, w_ih, w_hh, b_ih, b_hh, *, variant="torch", swap_z=False):
-    hid = h.shape[1]
-    a = x @ w_ih.T + b_ih                                           # (N, 3H)
-    r = sig(a[:, :hid] + h @ w_hh[:hid].T + b_hh[:hid])
-    z = sig(a[:, hid:2 * hid] + h @ w_hh[hid:2 * hid].T + b_hh[hid:2 * hid])
-    if variant == "torch":
-        n = np.tanh(a[:, 2 * hid:] + r * (h @ w_hh[2 * hid:].T + b_hh[2 * hid:]))
-    else:                                                           # Cho et al.: r * h first
-        n = np.tanh(a[:, 2 * hid:] + (r * h) @ w_hh[2 * hid:].T + b_hh[2 * hid:])
-    if swap_z:
-        return z * n + (1 - z) * h
-    return (1 - z) * n + z * h
-
-
-def test_gru_step_checker():
-    gated.check_gru_step(gru_step)
-    for slip in (dict(variant="paper"), dict(swap_z=True)):
-        with pytest.raises(AssertionError):
-            gated.check_gru_step(lambda *a, slip=slip: gru_step(*a, **slip))
-    with pytest.raises(AssertionError):                             # computes in float64
-        gated.check_gru_step(lambda *a: gru_step(*(v.astype(np.float64) for v in a)))
+def wire(cell, *, reset=True, update=True, size=100.0, keep_r_open=False):
+    """Sets the input side so that (1, 0) clears the state and (0, 1) keeps it; the keywords
+    switch on one slip each."""
+    hid = cell.bias_ih.data.shape[0] // 3
+    w, b = cell.weight_ih.data, cell.bias_ih.data
+    w[:] = 0.0
+    b[:] = 0.0
+    if reset:
+        w[:hid, 0] = -size                                          # r shut on a break
+        w[:hid, 1] = size if keep_r_open else 0.0
+    if update:
+        w[hid:2 * hid, 0] = -size                                   # z: write on a break
+        w[hid:2 * hid, 1] = size                                    # keep otherwise
 
 
-def gru_backward(x, h, w_ih, w_hh, b_ih, b_hh, g, *, reset_on_bias=True, direct=True):
+def test_gru_reset_checker_accepts_both_gates_wired():
+    gated.check_gru_reset(wire)
+    gated.check_gru_reset(lambda cell: wire(cell, keep_r_open=True))
+
+
+@pytest.mark.parametrize("slip", [
+    dict(reset=False),                 # the update gate alone: the candidate still reads h
+    dict(update=False),                # the reset gate alone: nothing is written or kept
+    dict(size=3.0),                    # gates not saturated enough
+])
+def test_gru_reset_checker_rejects_slips(slip):
+    with pytest.raises(AssertionError):
+        gated.check_gru_reset(lambda cell: wire(cell, **slip))
+
+
+def test_gru_reset_checker_rejects_changed_recurrent_weights():
+    def cheat(cell):                   # W_hn = 0, b_hn = 0 would make the update gate enough
+        wire(cell, reset=False)
+        cell.weight_hh.data[:] = 0.0
+        cell.bias_hh.data[:] = 0.0
+    with pytest.raises(AssertionError, match="weight_hh was changed"):
+        gated.check_gru_reset(cheat)
+    def wrong_shape(cell):
+        wire(cell)
+        cell.weight_ih.data = cell.weight_ih.data.T.copy()
+    with pytest.raises(AssertionError, match="weight_ih has shape"):
+        gated.check_gru_reset(wrong_shape)
+
+
+def gru_backward(x, h, w_ih, w_hh, b_ih, b_hh, g, *, reset_on_bias=True, direct=True,
+                 b_hn_in_dr=True):
     hid = h.shape[1]
     a = x @ w_ih.T + b_ih
     hh = h @ w_hh.T + b_hh                                          # (N, 3H), b_hn inside
@@ -113,7 +135,7 @@ def gru_backward(x, h, w_ih, w_hh, b_ih, b_hh, g, *, reset_on_bias=True, direct=
     dn = g * (1 - z)
     dz = g * (h - n)
     dan = dn * (1 - n**2)                                           # d(pre-activation of n)
-    dr = dan * hh[:, 2 * hid:]
+    dr = dan * (hh[:, 2 * hid:] if b_hn_in_dr else h @ w_hh[2 * hid:].T)
     dar, daz = dr * r * (1 - r), dz * z * (1 - z)
     d_in = np.concatenate([dar, daz, dan], axis=1)                  # W_ih side
     d_hid = np.concatenate([dar, daz, dan * r], axis=1)             # W_hh side
@@ -128,5 +150,7 @@ def test_gru_backward_checker():
         gated.check_gru_step_backward(lambda *a: gru_backward(*a, reset_on_bias=False))
     with pytest.raises(AssertionError):                             # forgets h' = ... + z h
         gated.check_gru_step_backward(lambda *a: gru_backward(*a, direct=False))
+    with pytest.raises(AssertionError):                             # r gradient without b_hn
+        gated.check_gru_step_backward(lambda *a: gru_backward(*a, b_hn_in_dr=False))
     with pytest.raises(AssertionError):
         gated.check_gru_step_backward(lambda *a: gru_backward(*a)[:5])

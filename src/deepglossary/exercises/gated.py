@@ -3,9 +3,10 @@
 Each checker builds the package's cell (``nn.LSTMCell``, ``nn.GRUCell``, PyTorch's twins,
 verified in the chapters) with random weights, runs it as the reference, and compares the
 student's function on cases chosen to catch the usual slips: a gate order other than
-torch's, a forgotten incoming gradient, the GRU paper's reset gate or its swapped update gate,
-a transposed weight (input and hidden sizes differ), one example or one unit, saturated gates,
-and float32 (the result keeps the input's dtype).
+torch's, a forgotten incoming gradient or path, a transposed weight (input and hidden sizes
+differ), one example or one unit, saturated gates, and float32 (the result keeps the input's
+dtype). ``check_gru_reset`` checks weights set by hand instead: what a cell does to every
+state.
 """
 
 import numpy as np
@@ -116,42 +117,71 @@ def check_onnx_to_torch(onnx_to_torch):
     return passed("ONNX to torch gate order", cases + 1)
 
 
-def check_gru_step(gru_step):
-    """``gru_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh)`` returns h', one step of
-    torch's GRU: gates r, z, n in that order, the reset gate multiplying
-    ``W_hn h + b_hn``, and ``h' = (1 - z) n + z h``. Shapes as ``nn.GRUCell``'s:
-    x (N, D), h (N, H), weight_ih (3H, D), weight_hh (3H, H), biases (3H,).
-    Compared with ``nn.GRUCell`` on: D != H, one example, one unit, saturated gates, large
-    b_hn (the paper's reset gate, applied to h before W_hn, differs most there), and float32."""
-    rng = np.random.default_rng(33)
+def check_gru_reset(wire_reset):
+    """``wire_reset(cell)`` sets, in place, the input-side parameters ``weight_ih`` (3H, 2) and
+    ``bias_ih`` (3H,) of an ``nn.GRUCell(2, H)`` whose recurrent parameters ``weight_hh`` and
+    ``bias_hh`` are given and must stay as they are, so that a one-hot input of two symbols
+    does this to any state h in [-1, 1]^H:
+
+    - x = (1, 0), a break: the new state is 0, every entry within 0.01, whatever h was;
+    - x = (0, 1), any other step: the state is kept, h' = h within 0.01.
+
+    Checked for H = 1, 4 and 16 with recurrent weights at torch's scale and twice it, on 256
+    random states and the two corners +-1 each. Answers that use only the update gate fail
+    (the candidate still reads h through W_hn), and so do gates that are not saturated
+    enough for the largest recurrent terms."""
+    rng = np.random.default_rng(35)
     cases = 0
-    for n, d, hid, scale, dtype in _SIZES + [(3, 2, 4, 1.0, np.float64)]:
-        cell, (w_ih, w_hh, b_ih, b_hh) = _cell(nn.GRUCell, d, hid, scale, dtype, rng)
-        if cases == len(_SIZES):                               # the last: a large b_hn
-            b_hh[2 * hid:] = 3.0
-            cell.bias_hh.data = b_hh.copy()
-        x = rng.standard_normal((n, d)).astype(dtype)
-        h = rng.standard_normal((n, hid)).astype(dtype)
-        with nn.no_grad():
-            want = cell(x, h)
-        got = gru_step(x.copy(), h.copy(), w_ih.copy(), w_hh.copy(), b_ih.copy(), b_hh.copy())
-        case = f"N={n}, D={d}, H={hid}, weights x{scale}, {np.dtype(dtype).name}"
-        compare("h'", got, want, case=case, **_tol(dtype))
-        _dtype_ok("h'", got, dtype, case)
-        cases += 1
-    return passed("GRU step (torch's variant)", cases)
+    for hid in (1, 4, 16):
+        for scale in (1.0, 2.0):
+            cell = nn.GRUCell(2, hid, rng=rng)
+            for p in (cell.weight_hh, cell.bias_hh):
+                p.data *= scale
+            given = (cell.weight_hh.data.copy(), cell.bias_hh.data.copy())
+            wire_reset(cell)
+            case = f"H = {hid}, recurrent weights x{scale}"
+            for name, p, before in zip(("weight_hh", "bias_hh"), (cell.weight_hh, cell.bias_hh),
+                                       given):
+                if p.data.shape != before.shape or not np.array_equal(p.data, before):
+                    raise AssertionError(f"{name} was changed ({case}): the recurrent "
+                                         "parameters are given; set weight_ih and bias_ih only")
+            for name, p, shape in (("weight_ih", cell.weight_ih, (3 * hid, 2)),
+                                   ("bias_ih", cell.bias_ih, (3 * hid,))):
+                if np.shape(p.data) != shape:
+                    raise AssertionError(f"{name} has shape {np.shape(p.data)}, expected "
+                                         f"{shape} ({case})")
+            h = np.concatenate([rng.uniform(-1, 1, (256, hid)), np.ones((1, hid)),
+                                -np.ones((1, hid))])                    # (258, H)
+            with nn.no_grad():
+                cleared = cell(np.tile([1.0, 0.0], (len(h), 1)), h)
+                kept = cell(np.tile([0.0, 1.0], (len(h), 1)), h)
+            worst = np.abs(cleared).max()
+            if not worst < 0.01:
+                raise AssertionError(f"after a break the state should be 0, but an entry is "
+                                     f"{worst:.3g} away from it ({case}, input (1, 0))")
+            worst = np.abs(kept - h).max()
+            if not worst < 0.01:
+                raise AssertionError(f"without a break the state should be kept, but an entry "
+                                     f"moved by {worst:.3g} ({case}, input (0, 1))")
+            cases += 1
+    return passed("GRU reset wired by hand", cases)
 
 
 def check_gru_step_backward(gru_step_backward):
     """``gru_step_backward(x, h, weight_ih, weight_hh, bias_ih, bias_hh, grad_h)`` returns
     ``(dx, dh, dweight_ih, dweight_hh, dbias_ih, dbias_hh)`` for one step of torch's GRU
     ``h' = GRUCell(x, h)`` given grad_h = dL/dh'. The two biases' gradients differ in the n
-    block: b_hn sits inside the reset gate's product. Compared with ``nn.GRUCell.backward`` on
-    the sizes of ``check_gru_step``."""
+    block: b_hn sits inside the reset gate's product. Shapes as ``nn.GRUCell``'s: x (N, D),
+    h (N, H), weight_ih (3H, D), weight_hh (3H, H), biases (3H,). Compared with
+    ``nn.GRUCell.backward`` on: D != H, one example, one unit, saturated gates, float32, and a
+    large b_hn (an answer that leaves b_hn out of the reset gate's gradient is far off there)."""
     rng = np.random.default_rng(34)
     cases = 0
-    for n, d, hid, scale, dtype in _SIZES:
+    for n, d, hid, scale, dtype in _SIZES + [(3, 2, 4, 1.0, np.float64)]:
         cell, (w_ih, w_hh, b_ih, b_hh) = _cell(nn.GRUCell, d, hid, scale, dtype, rng)
+        if cases == len(_SIZES):                               # the last: a large b_hn
+            b_hh[2 * hid:] = 3.0
+            cell.bias_hh.data = b_hh.copy()
         x = rng.standard_normal((n, d)).astype(dtype)
         h = rng.standard_normal((n, hid)).astype(dtype)
         g = rng.standard_normal((n, hid)).astype(dtype)
@@ -164,7 +194,8 @@ def check_gru_step_backward(gru_step_backward):
         if not isinstance(got, tuple | list) or len(got) != 6:
             raise AssertionError("return a tuple (dx, dh, dweight_ih, dweight_hh, dbias_ih, "
                                  "dbias_hh)")
-        case = f"N={n}, D={d}, H={hid}, weights x{scale}, {np.dtype(dtype).name}"
+        case = (f"N={n}, D={d}, H={hid}, weights x{scale}, {np.dtype(dtype).name}"
+                + (", b_hn = 3" if cases == len(_SIZES) else ""))
         for name, a, b in zip(("dx", "dh", "dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh"),
                               got, expected):
             compare(name, a, b, case=case, **_tol(dtype))
