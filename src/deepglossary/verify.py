@@ -703,6 +703,7 @@ def _twins(torch, nn) -> dict:
                                                m.nonlinearity),
         nn.LSTMCell: lambda m: torch.nn.LSTMCell(m.input_size, m.hidden_size, m.bias),
         nn.GRUCell: lambda m: torch.nn.GRUCell(m.input_size, m.hidden_size, m.bias),
+        nn.Embedding: lambda m: torch.nn.Embedding(m.num_embeddings, m.embedding_dim),
     }
 
 

@@ -22,6 +22,7 @@ from deepglossary.nn.core import (
     nonfinite_allowed,
 )
 from deepglossary.nn.dropout import Dropout
+from deepglossary.nn.embedding import Embedding
 from deepglossary.nn.highway import Highway
 from deepglossary.nn.inception import BasicConv2d, Inception
 from deepglossary.nn.lrn import LocalResponseNorm
@@ -41,3 +42,4 @@ __all__ += ["LocalResponseNorm"]
 __all__ += ["BasicBlock", "Bottleneck", "PadShortcut"]
 __all__ += ["BasicConv2d", "Inception"]
 __all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
+__all__ += ["Embedding"]
