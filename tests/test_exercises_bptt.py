@@ -121,64 +121,96 @@ def test_truncated_scalar_bptt_checker():
             ex.check_truncated_scalar_bptt(wrong)
 
 
-def bi_right(fwd, bwd, x, g):
-    hid = fwd.hidden_size
-    out_f, h_f = fwd(x)
-    out_b, h_b = bwd(x[::-1])                               # read right to left
-    output = np.concatenate([out_f, out_b[::-1]], axis=2)   # back in time order
-    dx_f, _ = fwd.backward(g[..., :hid])
-    dx_b, _ = bwd.backward(g[::-1, :, hid:])                # reverse the gradient too
-    return output, np.concatenate([h_f, h_b]), dx_f + dx_b[::-1]
+def _stacked(layers, x, g, *, reorder=True, reverse_grad=True, reverse_dx=True, add=True,
+             axis=0, h_n_order="layer", top_gradient_everywhere=False, forward_half=False):
+    """A bidirectional stack from unidirectional layers; the keywords switch in one mistake."""
+    def rev(a):
+        return np.flip(a, axis=axis)                            # time (0), or the batch (1)
+
+    h_n, inputs = [], x
+    for level, (fwd, bwd) in enumerate(layers):
+        if forward_half and level:
+            inputs = inputs[..., :fwd.hidden_size]              # reads half the layer below
+        out_f, h_f = fwd(inputs)
+        out_b, h_b = bwd(rev(inputs))
+        inputs = np.concatenate([out_f, rev(out_b) if reorder else out_b], axis=2)
+        h_n.append((h_f[0], rev(h_b)[0] if axis == 1 else h_b[0]))
+    if h_n_order == "layer":
+        h_n = [h for pair in h_n for h in pair]                 # f0, b0, f1, b1, ...
+    elif h_n_order == "direction":
+        h_n = [pair[0] for pair in h_n] + [pair[1] for pair in h_n]   # f0, f1, ..., b0, b1
+    else:
+        h_n = [h for pair in h_n for h in pair[::-1]]           # b0, f0, b1, f1, ...
+    grad = g
+    for fwd, bwd in reversed(layers):
+        hid = fwd.hidden_size
+        upper = g if top_gradient_everywhere else grad
+        dx_f, _ = fwd.backward(upper[..., :hid])
+        dx_b, _ = bwd.backward(np.ascontiguousarray(rev(upper[..., hid:]) if reverse_grad
+                                                    else upper[..., hid:]))
+        dx_b = rev(dx_b) if reverse_dx else dx_b
+        grad = dx_f + dx_b if add else dx_f
+    return inputs, np.stack(h_n), grad
 
 
-def bi_not_reordered(fwd, bwd, x, g):
-    output, h_n, dx = bi_right(fwd, bwd, x, g)
-    hid = fwd.hidden_size
-    output[..., hid:] = output[::-1, :, hid:]
-    return output, h_n, dx
+def stacked_right(layers, x, g):
+    return _stacked(layers, x, g)
 
 
-def bi_gradient_not_reversed(fwd, bwd, x, g):
-    hid = fwd.hidden_size
-    output, h_n, _ = bi_right(fwd, bwd, x, g)
-    dx_f, _ = fwd.backward(g[..., :hid])
-    dx_b, _ = bwd.backward(np.ascontiguousarray(g[..., hid:]))
-    return output, h_n, dx_f + dx_b[::-1]
+def stacked_independent(layers, x, g):
+    """Written apart from _stacked, as the chapter's solution is: the forward pass of each
+    layer on the reversed array, the backward pass from the top layer down."""
+    h_n, inputs = [], x
+    for fwd, bwd in layers:
+        out_f, h_f = fwd(inputs)
+        out_b, h_b = bwd(inputs[::-1])
+        inputs = np.concatenate([out_f, out_b[::-1]], axis=2)
+        h_n += [h_f[0], h_b[0]]
+    grad = g
+    for fwd, bwd in reversed(layers):
+        hid = fwd.hidden_size
+        dx_f, _ = fwd.backward(grad[..., :hid])
+        dx_b, _ = bwd.backward(grad[::-1, :, hid:])
+        grad = dx_f + dx_b[::-1]
+    return inputs, np.stack(h_n), grad
 
 
-def bi_dx_not_reversed(fwd, bwd, x, g):
-    hid = fwd.hidden_size
-    output, h_n, _ = bi_right(fwd, bwd, x, g)
-    dx_f, _ = fwd.backward(g[..., :hid])
-    dx_b, _ = bwd.backward(g[::-1, :, hid:])
-    return output, h_n, dx_f + dx_b
+WRONG_STACKS = {
+    "output not reordered": {"reorder": False},
+    "gradient not reversed": {"reverse_grad": False},
+    "dx not reversed": {"reverse_dx": False},
+    "forward dx only": {"add": False},
+    "batch axis reversed": {"axis": 1},
+    "h_n direction-major": {"h_n_order": "direction"},
+    "h_n backward first": {"h_n_order": "backward first"},
+    "top gradient to every layer": {"top_gradient_everywhere": True},
+    "upper layer reads the forward half": {"forward_half": True},
+}
 
 
-def bi_forward_gradient_only(fwd, bwd, x, g):
-    hid = fwd.hidden_size
-    output, h_n, _ = bi_right(fwd, bwd, x, g)
-    dx_f, _ = fwd.backward(g[..., :hid])
-    return output, h_n, dx_f
+def test_stacked_bidirectional_checker_accepts_right_answers():
+    ex.check_stacked_bidirectional(stacked_right)
+    ex.check_stacked_bidirectional(stacked_independent)
 
 
-def bi_h_n_swapped(fwd, bwd, x, g):
-    output, h_n, dx = bi_right(fwd, bwd, x, g)
-    return output, h_n[::-1], dx
+@pytest.mark.parametrize("mistake", WRONG_STACKS)
+def test_stacked_bidirectional_checker_rejects(mistake):
+    def wrong(layers, x, g):
+        return _stacked(layers, x, g, **WRONG_STACKS[mistake])
+
+    with pytest.raises(AssertionError):
+        ex.check_stacked_bidirectional(wrong)
 
 
-def bi_batch_reversed(fwd, bwd, x, g):             # reverses the batch axis, not time
-    hid = fwd.hidden_size
-    out_f, h_f = fwd(x)
-    out_b, h_b = bwd(x[:, ::-1])
-    output = np.concatenate([out_f, out_b[:, ::-1]], axis=2)
-    dx_f, _ = fwd.backward(g[..., :hid])
-    dx_b, _ = bwd.backward(g[:, ::-1, hid:])
-    return output, np.concatenate([h_f, h_b[:, ::-1]]), dx_f + dx_b[:, ::-1]
+def test_stacked_bidirectional_checker_rejects_a_double_backward():
+    def twice(layers, x, g):                     # right values, but every layer's .grad doubled
+        _stacked(layers, x, g)
+        return _stacked(layers, x, g)
+
+    with pytest.raises(AssertionError, match="gradient of"):
+        ex.check_stacked_bidirectional(twice)
 
 
-def test_bidirectional_checker():
-    ex.check_bidirectional(bi_right)
-    for wrong in (bi_not_reordered, bi_gradient_not_reversed, bi_dx_not_reversed,
-                  bi_forward_gradient_only, bi_h_n_swapped, bi_batch_reversed):
-        with pytest.raises(AssertionError):
-            ex.check_bidirectional(wrong)
+def test_h_t_slip_fails_already_at_a_single_step():
+    with pytest.raises(AssertionError, match=r"x=\[2\.\]"):      # the T = 1 case, the first
+        ex.check_scalar_bptt(scalar_uses_h_t)

@@ -111,16 +111,18 @@ class Report:
             row = Row(self.title, device, dtype, quantity, ours.shape, np.inf, np.inf, tol,
                       problem or f"shape {ours.shape}, expected {theirs.shape}")
         else:
-            t = theirs.astype(np.float64)
+            t = theirs.astype(np.float64, copy=False)          # no copies of big arrays
             with np.errstate(invalid="ignore", over="ignore"):
-                diff = np.abs(ours.astype(np.float64) - t)
+                diff = ours.astype(np.float64, copy=False) - t
+                np.abs(diff, out=diff)
             abs_err = float(diff.max(initial=0.0))
-            rel = abs_err / max(float(np.abs(t).max(initial=0.0)), SCALE_FLOOR)
+            scale = max(float(t.max(initial=0.0)), -float(t.min(initial=0.0))) if t.size else 0.0
+            rel = abs_err / max(scale, SCALE_FLOOR)
             if np.isnan(abs_err) or np.isnan(rel):
                 abs_err = rel = np.inf
             elif not problem and other_precision is not None:
                 worst = _entrywise_error(diff, t, np_dtype, other_precision,
-                                         ours.astype(np.float64), ours_other_precision)
+                                         ours.astype(np.float64, copy=False), ours_other_precision)
                 if worst > entrywise_tol:
                     problem = (f"entry-wise relative error {worst:.1e} > {entrywise_tol:.0e}")
             row = Row(self.title, device, dtype, quantity, ours.shape, abs_err, rel, tol, problem)

@@ -48,10 +48,10 @@ def check_scalar_bptt(bptt):
     ``h_t = w h_{t-1} + u x_t``, t = 1..T, started from ``h0``, where ``g[t - 1]`` is the
     gradient that the loss at step t sends into h_t directly (x and g: arrays of T floats).
 
-    Checked against a loop on: T = 1, w = 0 (no memory), a loss at the last step only (the
-    gradient must travel back through every step), at the first step only (a naive answer that
-    uses h_t instead of h_{t-1} in dw is caught), |w| > 1, negative w, and random cases; dh0
-    must include the last factor w (the gradient that reaches the initial state)."""
+    Checked against a loop on: T = 1 (a naive answer that uses h_t instead of h_{t-1} in dw
+    already fails there), w = 0 (no memory), a loss at the last step only (the gradient must
+    travel back through every step), at the first step only, |w| > 1, negative w, and random
+    cases; dh0 must include the last factor w (the gradient that reaches the initial state)."""
     cases = _scalar_cases(3)
     for w, u, x, h0, g in cases:
         expected = _scalar_reference(w, u, x, h0, g)
@@ -90,36 +90,57 @@ def check_truncated_scalar_bptt(bptt):
     return passed("truncated BPTT for the scalar linear recurrence", len(cases))
 
 
-def check_bidirectional(bidirectional):
-    """``bidirectional(forward_rnn, backward_rnn, x, grad_output)`` gets two unidirectional
-    ``nn.RNN`` layers (time-major, one layer each), an input x (T, N, D) and an upstream
-    gradient (T, N, 2H), and returns ``(output, h_n, dx)`` as torch's bidirectional layer
-    would: output (T, N, 2H) with the forward direction in the first H columns, h_n (2, N, H)
-    forward first, and dx (T, N, D) the gradient of the input.
+def check_stacked_bidirectional(stacked):
+    """``stacked(layers, x, grad_output)`` gets a list of ``(forward_rnn, backward_rnn)`` pairs,
+    one pair of unidirectional ``nn.RNN`` layers (time-major, one layer each) per layer of the
+    stack, an input x (T, N, D) and an upstream gradient (T, N, 2H) for the top layer's output,
+    and returns ``(output, h_n, dx)`` as ``nn.RNN(D, H, num_layers=len(layers),
+    bidirectional=True)`` with the same weights would: the top layer's output (T, N, 2H), forward
+    direction in the first H columns; h_n (2 num_layers, N, H), layer-major, then direction
+    (forward, backward); and dx (T, N, D) the gradient of the input. Layer l > 0 reads the 2H-wide
+    output of layer l - 1 (its pair was built with input size 2H). Each layer's backward pass
+    must run once: the weight gradients the pairs accumulate are checked too.
 
-    Checked against ``nn.RNN(D, H, bidirectional=True)`` with the same weights, on T = 1,
-    T != N (reversing the batch axis instead of time is caught), a single sequence, and
-    random sizes. Naive answers caught: the backward run's output not turned back into time
-    order, its gradient not reversed before (or dx not after) its backward pass, the two
-    input gradients not added, h_n in the wrong order."""
+    Checked against the package's bidirectional layer with the same weights, with one, two and
+    three layers, a single step, T != N and a single sequence. Naive answers caught (the
+    package's tests try each): the backward run's output not turned back into time order, its
+    gradient not reversed before (or dx not after) its backward pass, the two input gradients
+    not added, the batch axis reversed instead of time, h_n in the wrong order (direction-major,
+    or backward first), the upper layer reading only the forward half of the one below, the
+    gradient of a lower layer taken from the top instead of from the layer above."""
+    import re
+
     from deepglossary import nn
 
     rng = np.random.default_rng(6)
-    cases = [(1, 2, 3, 4), (5, 3, 2, 4), (4, 1, 3, 2), (7, 2, 4, 5), (3, 6, 1, 3)]
-    for t_len, n, d, h in cases:
-        ref = nn.RNN(d, h, bidirectional=True, rng=rng)
-        fwd, bwd = nn.RNN(d, h, rng=rng), nn.RNN(d, h, rng=rng)
-        for name, p in ref.named_parameters():
-            target = bwd if name.endswith("_reverse") else fwd
-            getattr(target, name.removesuffix("_reverse")).data = p.data.copy()
+    cases = [(1, 2, 3, 4, 2), (5, 3, 2, 4, 1), (4, 1, 3, 2, 2), (7, 2, 4, 5, 2), (3, 6, 1, 3, 3)]
+    for t_len, n, d, h, depth in cases:
+        ref = nn.RNN(d, h, num_layers=depth, bidirectional=True, rng=rng)
+        layers = [(nn.RNN(d if level == 0 else 2 * h, h, rng=rng),
+                   nn.RNN(d if level == 0 else 2 * h, h, rng=rng)) for level in range(depth)]
+        owner = {}
+        for name, p in ref.named_parameters():                  # weight_ih_l1_reverse -> ...
+            base, layer, reverse = re.fullmatch(r"(\w+?)_l(\d+)(_reverse)?", name).groups()
+            target = layers[int(layer)][1 if reverse else 0]
+            getattr(target, base + "_l0").data = p.data.copy()
+            owner[name] = getattr(target, base + "_l0")
         x = rng.standard_normal((t_len, n, d))
         g = rng.standard_normal((t_len, n, 2 * h))
         out, h_n = ref(x)
         dx, _ = ref.backward(g)
-        case = f"T={t_len}, N={n}, D={d}, H={h}"
-        got = bidirectional(fwd, bwd, x.copy(), g.copy())
+        case = f"T={t_len}, N={n}, D={d}, H={h}, {depth} layer{'s' if depth > 1 else ''}"
+        try:
+            got = stacked(layers, x.copy(), g.copy())
+        except Exception as error:                              # a shape error, for instance
+            raise AssertionError(f"your function raised {type(error).__name__}: {error} "
+                                 f"({case})") from error
         if not isinstance(got, tuple | list) or len(got) != 3:
             raise AssertionError(f"return a tuple (output, h_n, dx), got {type(got).__name__}")
         for name, a, b in zip(("output", "h_n", "dx"), got, (out, h_n, dx)):
             compare(name, a, b, case=case, rtol=1e-9, atol=1e-12)
-    return passed("a bidirectional layer from two unidirectional ones", len(cases))
+        for name, p in ref.named_parameters():
+            if owner[name].grad is None:
+                raise AssertionError(f"no gradient reached the pair's copy of {name} ({case})")
+            compare(f"gradient of {name}", owner[name].grad, p.grad, case=case,
+                    rtol=1e-9, atol=1e-12)
+    return passed("a bidirectional stack from unidirectional layers", len(cases))

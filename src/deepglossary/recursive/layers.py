@@ -53,30 +53,28 @@ class TreeRNN(Layer):
         b = self.bias.data.astype(x.dtype, copy=False)             # (H,)
         h = np.empty((n_leaves + len(children), hid), dtype=x.dtype)   # (L + M, H)
         h[:n_leaves] = x
+        pairs = np.empty((len(children), 2 * hid), dtype=x.dtype)  # (M, 2H) [h_left; h_right]
         runs = levels(children, n_leaves)
         for start, stop in runs:                                   # level by level, upwards
-            pair = h[children[start:stop]].reshape(stop - start, 2 * hid)   # (m, 2H)
-            h[n_leaves + start:n_leaves + stop] = np.tanh(pair @ w.T + b)  # (m, H)
-        self._cache = (h, children, runs)
+            pair = pairs[start:stop]                               # (m, 2H), this level's rows
+            pair[...] = h[children[start:stop]].reshape(stop - start, 2 * hid)  # gather kids
+            h[n_leaves + start:n_leaves + stop] = np.tanh(pair @ w.T + b)     # (m, H)
+        self._cache = (h, pairs, children, runs)
         return h.copy()
 
     def backward(self, grad_output):
-        h, children, runs = self._saved()
+        h, pairs, children, runs = self._saved()
         n_leaves, hid = len(h) - len(children), h.shape[1]
         dh = self._check_grad(grad_output, h.shape, "TreeRNN").astype(h.dtype, copy=True)
         w = self.weight.data.astype(h.dtype, copy=False)           # (H, 2H)
-        dw = np.zeros((hid, 2 * hid), dtype=h.dtype)
-        db = np.zeros(hid, dtype=h.dtype)
+        dz_all = np.empty((len(children), hid), dtype=h.dtype)     # (M, H)
         for start, stop in reversed(runs):                         # level by level, down
             rows = slice(n_leaves + start, n_leaves + stop)
-            dz = dh[rows] * (1 - h[rows] ** 2)                     # (m, H) through the tanh
-            kids = children[start:stop]                            # (m, 2)
-            pair = h[kids].reshape(stop - start, 2 * hid)          # (m, 2H) [h_left; h_right]
-            dw += dz.T @ pair                                      # sum over nodes of dz pair^T
-            db += dz.sum(axis=0)                                   # (H,)
-            dh[kids] += (dz @ w).reshape(stop - start, 2, hid)     # W^T dz: left, right halves
-        self.weight.accumulate(dw)
-        self.bias.accumulate(db)
+            dz = dz_all[start:stop]                                # (m, H), this level's rows
+            np.multiply(dh[rows], 1 - h[rows] ** 2, out=dz)        # through the tanh
+            dh[children[start:stop]] += (dz @ w).reshape(stop - start, 2, hid)  # W^T dz halves
+        self.weight.accumulate(dz_all.T @ pairs)                   # (H, 2H): sum of dz pair^T
+        self.bias.accumulate(dz_all.sum(axis=0))                   # (H,): sum of dz
         return dh[:n_leaves], None                                 # (L, H): the leaves' share
 
     def extra_repr(self) -> str:

@@ -241,8 +241,10 @@ class LSTM(RNNBase):
         h0 = c0 = None
         if hx is not None:
             if not isinstance(hx, tuple | list) or len(hx) != 2:
-                raise ValueError("LSTM expects the initial state as a pair hx = (h0, c0), got "
-                                 f"{type(hx).__name__}")
+                got = (f"a {type(hx).__name__} of length {len(hx)}"
+                       if isinstance(hx, tuple | list) else type(hx).__name__)
+                raise ValueError(f"LSTM expects the initial state as a pair hx = (h0, c0), "
+                                 f"got {got}")
             shape = self._state_shape(x.shape[1])
             h0 = state(hx[0], shape, x.dtype, "LSTM", "h0")
             c0 = state(hx[1], shape, x.dtype, "LSTM", "c0")
