@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from deepglossary import nn
 from deepglossary import recursive as rec
 from deepglossary.memory_tasks import SequenceClassifier
-from deepglossary.verify import VerificationError, against_torch, gradcheck
+from deepglossary.twins import recursive as twins
+from deepglossary.verify import (
+    VerificationError,
+    against_torch,
+    copy_parameters,
+    gradcheck,
+    torch_twin,
+)
 
 
 def value(tree):
@@ -94,6 +101,54 @@ def test_both_sides_get_the_deep_child_and_every_operator_appears():
     assert 0.3 < deep_left < 0.9                               # deep left, or deep right
     ops = {t.right.left.token for t in trees}
     assert ops == {"max", "min"}
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 8, 13])
+def test_other_trees_over_the_same_leaves(n):
+    tokens = [rec.VOCAB[i % 14] for i in range(n)]
+    left, right, bal = (rec.left_chain(tokens, label=3), rec.right_chain(tokens, label=3),
+                        rec.balanced(tokens, label=3))
+    for tree in (left, right, bal):
+        assert tree.leaves() == tokens and tree.label == 3
+        assert all(node.label is None for node in tree.postorder() if node is not tree)
+    assert left.height() == right.height() == n - 1
+    assert bal.height() == int(np.ceil(np.log2(n)))
+    if n > 2:
+        assert left.right.is_leaf and not left.left.is_leaf          # branches to the left
+        assert right.left.is_leaf and not right.right.is_leaf
+    with pytest.raises(ValueError, match="at least one token"):
+        rec.balanced([])
+
+
+def test_restructure_keeps_the_leaves_and_the_root_label():
+    trees = rec.expressions(20, 3, rng=0)
+    for tree in trees:
+        assert rec.restructure(tree, "parse") is tree
+        for structure in rec.STRUCTURES[1:]:
+            other = rec.restructure(tree, structure)
+            assert other.leaves() == tree.leaves() and other.label == tree.label
+    assert rec.restructure(trees[0], "balanced").height() < rec.restructure(
+        trees[0], "left chain").height()
+    with pytest.raises(ValueError, match="unknown structure"):
+        rec.restructure(trees[0], "random")
+
+
+def test_tree_walks_need_no_recursion():
+    """A chain far taller than Python's recursion limit: every walk is a loop."""
+    n = 3 * sys.getrecursionlimit()
+    tokens = [str(i % 10) for i in range(n)]
+    chain = rec.left_chain(tokens, label=1)
+    assert chain.height() == n - 1 and chain.leaves() == tokens
+    assert chain.text() == "(" + " ".join(tokens) + ")"      # one bracket pair: the root's
+    assert len(chain.postorder()) == 2 * n - 1
+    assert rec.leaf_counts([chain])[0, :10].sum() == n
+    batch = rec.TreeBatch.from_trees([chain])
+    assert len(rec.levels(batch.children, n)) == n - 1
+    deep = rec.Tree("1", label=1)                              # an expression that deep
+    for i in range(n // 3):
+        deep = rec.expression("max", deep, rec.Tree(str(i % 10), label=i % 10))
+    assert rec.prefix(deep)[:2] == ["max", "max"] and len(rec.prefix(deep)) == 2 * (n // 3) + 1
+    assert deep.label == 9
 
 
 # --- batches -------------------------------------------------------------------------------
@@ -223,7 +278,8 @@ def test_levels_of_any_topological_order():
     (np.array([[0, 3]]), "numbered before it"),            # its own index
     (np.array([[0, 1], [2, 4]]), "numbered before it"),    # a later node
     (np.array([[-1, 1]]), "numbered before it"),
-    (np.array([[0, 1], [1, 3]]), "two parents"),
+    (np.array([[0, 1], [1, 3]]), r"node 1 is the child of two parents \(inner nodes 3 and 4\)"),
+    (np.array([[0, 0]]), r"inner node 3 has the same child twice"),
     (np.array([0, 1]), "shape \\(M, 2\\)"),
     (np.array([[0.0, 1.0]]), "integer array"),
 ])
@@ -344,6 +400,50 @@ def test_model_against_torch_catches_a_wrong_gradient(monkeypatch):
         rec.model_against_torch(model, rec.TreeBatch.from_trees(trees))
 
 
+def test_twins_live_in_the_twins_module():
+    assert rec.torch_tree_rnn is twins.tree_rnn and rec.model_against_torch is \
+        twins.model_against_torch
+    torch = pytest.importorskip("torch")
+    assert twins.torch_dtype(np.float32) is torch.float32
+    with pytest.raises(TypeError, match="float32 or float64"):
+        twins.torch_dtype(np.int64)
+    model = rec.RecursiveNet(len(rec.VOCAB), 4, 10, rng=0)
+    b = rec.TreeBatch.from_trees(rec.expressions(2, 1, rng=0))
+    bare = rec.TreeBatch(b.tokens, b.children, b.roots, b.node_labels, b.tree_of, b.inorder,
+                         b.starts, b.depth)                    # arrays only, no Tree objects
+    with pytest.raises(ValueError, match="from_trees"):
+        twins.model_against_torch(model, bare)
+
+
+def test_the_recursive_twin_handles_a_shared_node():
+    """Node 4 is a child of both 5 and 6 (a DAG): the package refuses it; the torch function
+    computes node 4 once (memoised) and autograd sums both parents' gradients into it, as
+    central differences confirm."""
+    torch = pytest.importorskip("torch")
+    children = np.array([[0, 1], [4, 2], [4, 3], [5, 6]])
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    with pytest.raises(ValueError, match="two parents"):
+        rec.TreeRNN(3)(x, children)
+    twin = twins.tree_rnn(3).double()
+    with torch.no_grad():
+        twin.weight.normal_(generator=torch.Generator().manual_seed(0))
+        twin.bias.normal_(generator=torch.Generator().manual_seed(1))
+    g = torch.from_numpy(np.random.default_rng(1).standard_normal((8, 3)))
+    xt = torch.tensor(x, requires_grad=True)
+    twin(xt, children).backward(g)
+
+    def loss(x_np):
+        with torch.no_grad():
+            return float((twin(torch.from_numpy(x_np), children) * g).sum())
+
+    numeric = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = 1e-6
+        numeric[index] = (loss(x + step) - loss(x - step)) / 2e-6
+    np.testing.assert_allclose(xt.grad.numpy(), numeric, rtol=1e-6, atol=1e-8)
+
+
 def test_recursive_net_gradcheck_on_every_labelled_node():
     trees = [t for d in (1, 2, 3) for t in rec.expressions(2, d, rng=d, ops=("+", "min"))]
     batch = rec.TreeBatch.from_trees(trees)
@@ -367,20 +467,37 @@ def test_a_node_asked_twice_gets_both_gradients():
 
 def test_embedding_sums_the_gradients_of_repeated_tokens(dtype):
     torch = pytest.importorskip("torch")
-    emb = rec.Embedding(6, 3, dtype=dtype, rng=0)
+    emb = nn.Embedding(6, 3, dtype=dtype, rng=0)
+    assert rec.Embedding is nn.Embedding
     ids = np.array([[1, 4, 1], [5, 1, 0]])
     out = emb(ids)
     g = np.random.default_rng(1).standard_normal(out.shape).astype(dtype)
-    assert emb.backward(g) is None and emb.weight.grad.dtype == dtype
-    theirs = torch.nn.Embedding(6, 3).to(torch.float64)
-    with torch.no_grad():
-        theirs.weight.copy_(torch.from_numpy(emb.weight.data.astype(np.float64)))
-    theirs(torch.from_numpy(ids)).backward(torch.from_numpy(g.astype(np.float64)))
-    np.testing.assert_allclose(emb.weight.grad, theirs.weight.grad.numpy(),
-                               rtol=1e-5 if dtype == np.float32 else 1e-12)
-    assert not emb.weight.grad[[2, 3]].any()
-    with pytest.raises(ValueError, match=r"integer ids in \[0, 6\)"):
-        emb(np.array([6]))
+    assert emb.backward(g) is None and emb.weight.grad.dtype == dtype and out.dtype == dtype
+    theirs = torch_twin(emb).to(torch.float64)                 # verify's table of twins
+    copy_parameters(emb, theirs)
+    t_out = theirs(torch.from_numpy(ids))
+    t_out.backward(torch.from_numpy(g.astype(np.float64)))
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=0)
+    np.testing.assert_allclose(out, t_out.detach().numpy(), **tol)
+    np.testing.assert_allclose(emb.weight.grad, theirs.weight.grad.numpy(), **tol)
+    assert not emb.weight.grad[[2, 3]].any()                   # tokens not used: zero
+    np.testing.assert_allclose(emb.weight.grad[1], g[0, 0] + g[0, 2] + g[1, 1], **tol)
+
+
+def test_embedding_names_what_is_wrong():
+    emb = nn.Embedding(6, 3, rng=0)
+    with pytest.raises(ValueError, match=r"ids in \[0, 6\), got 6 at position \(1, 0\)"):
+        emb(np.array([[0, 2], [6, 1]]))
+    with pytest.raises(ValueError, match=r"got -1 at position \(0,\)"):
+        emb(np.array([-1]))
+    with pytest.raises(TypeError, match="integer ids, got dtype float64"):
+        emb(np.array([1.0]))
+    with pytest.raises(ValueError, match="positive integer"):
+        nn.Embedding(0, 3)
+    emb(np.array([1, 2]))
+    with pytest.raises(ValueError, match=r"grad_output of the output's shape \(2, 3\)"):
+        emb.backward(np.ones((3, 3)))
+    assert repr(emb).startswith("Embedding(6, 3")
 
 
 def test_recursive_net_keeps_its_dtype_and_refuses_arrays(dtype):
@@ -426,5 +543,6 @@ def test_fit_sequences_and_its_predictions():
 
 
 def test_importing_recursive_does_not_import_torch():
-    code = "import deepglossary.recursive, sys; assert 'torch' not in sys.modules"
+    code = ("import deepglossary.recursive, deepglossary.twins.recursive, sys; "
+            "assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

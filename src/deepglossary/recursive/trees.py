@@ -57,7 +57,14 @@ class Tree:
 
     def leaves(self) -> list:
         """The leaf tokens, left to right."""
-        return [node.token for node in self.postorder() if node.is_leaf]
+        out, stack = [], [self]
+        while stack:
+            node = stack.pop()
+            if node.token is not None:
+                out.append(node.token)
+            else:
+                stack += (node.right, node.left)
+        return out
 
     def text(self) -> str:
         """The expression in brackets, one pair per labelled node with children."""
