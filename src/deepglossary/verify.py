@@ -113,7 +113,7 @@ class Report:
         else:
             t = theirs.astype(np.float64, copy=False)          # no copies of big arrays
             with np.errstate(invalid="ignore", over="ignore"):
-                diff = ours.astype(np.float64, copy=False) - t
+                diff = np.asarray(ours.astype(np.float64, copy=False) - t)   # 0-d too
                 np.abs(diff, out=diff)
             abs_err = float(diff.max(initial=0.0))
             scale = max(float(t.max(initial=0.0)), -float(t.min(initial=0.0))) if t.size else 0.0
