@@ -71,6 +71,13 @@ class TestChapter:
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None
 
+    def test_glue_keys_are_unique(self, path):
+        """The book build (-W) fails on a key glued twice in one notebook."""
+        keys = re.findall(r"""\bglue\(\s*["']([^"']+)["']""",
+                          "\n".join(text(c) for c in cells(path) if c["cell_type"] == "code"))
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        assert not twice, f"glued more than once: {twice}"
+
     def test_every_code_cell_has_code(self, path):
         """An empty or comments-only code cell shows as a stray box in the book (a placeholder
         left where the setup cell was meant to go, for instance)."""
