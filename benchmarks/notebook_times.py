@@ -1,7 +1,7 @@
 """The chapters' time budget, as a benchmark: execute every notebook, one at a time, and time it.
 
     python benchmarks/notebook_times.py                      # every chapter (`make times`)
-    python benchmarks/notebook_times.py book/training/*.ipynb
+    python benchmarks/notebook_times.py book/training/*.ipynb   # updates those rows only
     python benchmarks/notebook_times.py --budget 15 --out benchmarks/results/notebook-times.csv
 
 A chapter aims at 15 s of kernel time on a 2-core CPU machine (DESIGN.md). Wall-clock seconds
@@ -91,6 +91,25 @@ def chapter_name(path: pathlib.Path) -> str:
         else str(path)
 
 
+FIELDS = ["notebook", "seconds", "reference_units", "budget_seconds_here", "over_budget"]
+
+
+def write_table(out: pathlib.Path, rows: list[dict], *, merge: bool) -> None:
+    """Write ``rows`` to ``out``. With ``merge`` (some notebooks were named, not all), the
+    table already there keeps its other notebooks' rows, in their order; the timed ones are
+    replaced or appended. Timing one chapter never wipes the table of the whole book."""
+    table = {}
+    if merge and out.exists():
+        with out.open(newline="") as f:
+            table = {r["notebook"]: r for r in csv.DictReader(f)}
+    table.update({r["notebook"]: r for r in rows})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(table.values())
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="*", type=pathlib.Path,
@@ -131,13 +150,9 @@ def main(argv=None) -> int:
     print(f"{total:7.1f} s  {total / reference:7.1f} units  all {len(rows)} notebooks "
           f"(budget {budget_here:.1f} s a notebook on this machine, {args.budget:g} s on the "
           "reference machine)")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with args.out.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["notebook", "seconds", "reference_units",
-                                               "budget_seconds_here", "over_budget"])
-        writer.writeheader()
-        writer.writerows(rows)
-    print(f"table written to {args.out}")
+    write_table(args.out, rows, merge=bool(args.paths))
+    print(f"table written to {args.out}"
+          + (" (the timed notebooks' rows replaced, the others kept)" if args.paths else ""))
     over = [r["notebook"] for r in rows if r["over_budget"]]
     if failed:
         print(f"{len(failed)} notebook(s) failed to run: {', '.join(failed)}")
