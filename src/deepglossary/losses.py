@@ -127,21 +127,39 @@ class CrossEntropy(Layer):
     With q the target distribution (one-hot for indices), smoothed to
     q (1 - eps) + eps / C, the loss is L = -(1/N) sum_n sum_c q_nc log softmax(z_n)_c and its
     gradient is the fused dL/dz = (softmax(z) - q) / N.
+
+    ``ignore_index`` (class-index targets only, torch's semantics): rows whose target equals
+    it add nothing and get a zero gradient, and N counts only the other rows (the padding of
+    variable-length sequences). A batch whose every target is ignored is refused (torch
+    returns NaN).
     """
 
-    def __init__(self, label_smoothing: float = 0.0):
+    def __init__(self, label_smoothing: float = 0.0, ignore_index: int = -100):
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"CrossEntropy: label_smoothing must be in [0, 1], "
                              f"got {label_smoothing}")
+        if isinstance(ignore_index, bool) or not isinstance(ignore_index, int | np.integer):
+            raise TypeError(f"CrossEntropy: ignore_index must be an integer, got "
+                            f"{ignore_index!r}")
         self.label_smoothing = float(label_smoothing)
+        self.ignore_index = int(ignore_index)
 
     def forward(self, logits, targets):
         z = _rows_and_classes(logits, "CrossEntropy", "logits")
         n, classes = z.shape
         t = np.asarray(targets)
+        keep = None                                   # rows that count (ignore_index)
         if np.issubdtype(t.dtype, np.integer):
             q = np.zeros_like(z)
-            q[np.arange(n), class_indices(t, n, classes, "CrossEntropy")] = 1
+            if t.shape == (n,) and (t == self.ignore_index).any():
+                keep = t != self.ignore_index                               # (N,)
+                if not keep.any():
+                    raise ValueError(f"CrossEntropy: every target equals ignore_index = "
+                                     f"{self.ignore_index}; the mean over no rows is undefined")
+                rows = np.flatnonzero(keep)
+                q[rows, class_indices(t[rows], len(rows), classes, "CrossEntropy")] = 1
+            else:
+                q[np.arange(n), class_indices(t, n, classes, "CrossEntropy")] = 1
         else:
             q = _rows_and_classes(t, "CrossEntropy", "probability targets").astype(z.dtype)
             if q.shape != z.shape:
@@ -152,16 +170,25 @@ class CrossEntropy(Layer):
                                  "that sum to 1 (pass class indices as integers instead)")
         if self.label_smoothing:
             q = q * (1 - self.label_smoothing) + self.label_smoothing / classes
+        if keep is not None:
+            q[~keep] = 0                                  # an ignored row: no target at all
         logp, q_logp = _log_softmax_and_weighted(z, q)
-        self._cache = (np.exp(logp), q)
-        return -q_logp.sum() / n
+        p, count = np.exp(logp), n
+        if keep is not None:
+            p[~keep] = 0                                  # ... and no gradient
+            count = int(keep.sum())
+        self._cache = (p, q, count)
+        return -q_logp.sum() / count
 
     def backward(self, grad_output=1.0):
-        p, q = self._saved()
-        return loss_grad(grad_output, p.dtype, "CrossEntropy") * (p - q) / len(p)
+        p, q, count = self._saved()
+        return loss_grad(grad_output, p.dtype, "CrossEntropy") * (p - q) / count
 
     def extra_repr(self) -> str:
-        return f"label_smoothing={self.label_smoothing}" if self.label_smoothing else ""
+        parts = [f"label_smoothing={self.label_smoothing}"] if self.label_smoothing else []
+        if self.ignore_index != -100:
+            parts.append(f"ignore_index={self.ignore_index}")
+        return ", ".join(parts)
 
 
 class NLL(Layer):

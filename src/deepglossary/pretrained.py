@@ -223,3 +223,169 @@ def digits_cnn(dtype=np.float32, *, path=None,
         epochs=int(meta["epochs"]), training=meta["training"],
         path=WEIGHTS if path is None else pathlib.Path(path), sha256=digest)
     return model, record
+
+
+# --- the English-Spanish translation model (Neural Machine Translation chapter) ------------
+
+NMT_WEIGHTS = pathlib.Path(__file__).parent / "data" / "nmt_es_en.npz"
+NMT_WEIGHTS_SHA256 = "600d5afbaf40bd052d64186fdd6ad54ab154a489bb68b656addcc43b1e9a48cd"
+
+
+@dataclass(frozen=True)
+class NMTRecord:
+    """What was recorded with the translation model: its vocabularies (``src_vocab``
+    Spanish, ``tgt_vocab`` English, :class:`deepglossary.data.parallel.Vocab`), the
+    architecture (``config``: the ``Seq2Seq`` arguments), the held-out BLEU it reached
+    (``bleu``: a dict, e.g. ``{"test_greedy": ..., "test_beam": ...}``, tokenised and
+    lower-cased BLEU in [0, 100] on the shipped test verses), the training ``history``
+    (per epoch: training loss, validation loss), ``train_seconds`` (the wall-clock time the
+    training took, on the machine that ran it), the ``seed``, the ``training`` recipe, and the
+    file it came from."""
+
+    src_vocab: object
+    tgt_vocab: object
+    config: dict
+    bleu: dict
+    history: dict
+    train_seconds: float
+    seed: int
+    training: str
+    metadata: dict
+    path: pathlib.Path
+    sha256: str
+
+
+def translate(model, src_vocab, tgt_vocab, sentences, *, width: int = 1, alpha: float = 0.0,
+              max_len: int | None = None, batch_size: int = 256) -> list[list[str]]:
+    """Translate ``sentences`` (strings, or token lists) with a ``Seq2Seq``: tokenise,
+    encode with ``src_vocab`` (EOS appended), decode greedily (``width=1``) or by beam
+    search of ``width`` (length penalty ``alpha``), and return each output as a token list
+    (up to its EOS, which is dropped). Sentences are decoded in batches of ``batch_size``
+    sorted by length (less padding); the outputs come back in the input order."""
+    from deepglossary.data.parallel import decode_batch, encode_batch, tokenize, trim
+
+    tokens = [tokenize(s) if isinstance(s, str) else list(s) for s in sentences]
+    if not tokens:
+        raise ValueError("translate needs at least one sentence")
+    order = np.argsort([len(t) for t in tokens], kind="stable")
+    out = [None] * len(tokens)
+    for start in range(0, len(order), batch_size):
+        index = order[start:start + batch_size]
+        src = trim(encode_batch([tokens[i] for i in index], src_vocab)[0])   # (B, S)
+        if width == 1:
+            decoded = model.greedy(src, max_len=max_len)
+        else:
+            decoded = model.beam_search(src, width=width, max_len=max_len, alpha=alpha)
+        for i, words in zip(index, decode_batch(decoded.tokens, tgt_vocab)):
+            out[i] = words
+    return out
+
+
+def nmt_es_en(dtype=np.float32, *, path=None,
+              expected_sha256: str | None = None) -> tuple[nn.Layer, NMTRecord]:
+    """The shipped Spanish-to-English translation model (an attention ``Seq2Seq`` trained by
+    ``scripts/train_nmt.py`` on the shipped verse pairs), in evaluation mode, and its
+    :class:`NMTRecord`.
+
+    Loads ``data/nmt_es_en.npz`` (float16 weights, cast to ``dtype``) after checking its
+    sha256 against :data:`NMT_WEIGHTS_SHA256` (``ValueError`` naming both hashes if it
+    differs). Never downloads anything. ``path`` and ``expected_sha256`` load another file of
+    the same layout (tests use them).
+    """
+    from deepglossary.data.parallel import Vocab
+    from deepglossary.models import Seq2Seq
+
+    path = NMT_WEIGHTS if path is None else pathlib.Path(path)
+    expected = NMT_WEIGHTS_SHA256 if expected_sha256 is None else expected_sha256
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: reinstall the package, or run "
+                                "scripts/train_nmt.py to make it (nothing is downloaded)")
+    arrays, meta, digest = read_weights(path, expected)
+    if meta.get("architecture") != "Seq2Seq":
+        raise ValueError(f"the file holds a {meta.get('architecture')!r}, not a Seq2Seq")
+    src_vocab, tgt_vocab = Vocab(meta["src_itos"]), Vocab(meta["tgt_itos"])
+    config = dict(meta["config"])
+    model = Seq2Seq(len(src_vocab), len(tgt_vocab), config.pop("embed_size"),
+                    config.pop("hidden_size"), **config, dtype=dtype, rng=0)
+    load_parameters(model, arrays).eval()
+    record = NMTRecord(
+        src_vocab=src_vocab, tgt_vocab=tgt_vocab, config=dict(meta["config"]),
+        bleu=dict(meta["bleu"]), history=dict(meta["history"]),
+        train_seconds=float(meta["train_seconds"]), seed=int(meta["seed"]),
+        training=meta["training"], metadata=meta, path=path, sha256=digest)
+    return model, record
+
+
+# --- the Neural Turing Machine on the copy task (Neural Turing Machine chapter) -----------
+
+NTM_WEIGHTS = pathlib.Path(__file__).parent / "data" / "ntm_copy.npz"
+NTM_LSTM_WEIGHTS = pathlib.Path(__file__).parent / "data" / "ntm_copy_lstm.npz"
+NTM_WEIGHTS_SHA256 = "e14a8f78c5c7cd2e69db62fcb5dc806d7d7725e7399646711d0a5be1f684736a"
+NTM_LSTM_WEIGHTS_SHA256 = "f160b6b1afc0a98beb47a2c0a7178c51ef032fbe6907b81c8781d6f9145e8998"
+NTM_COPY_CONFIG = {"controller": "feedforward", "hidden_size": 64, "memory_slots": 40,
+                   "memory_width": 20, "num_reads": 1}
+NTM_LSTM_CONFIG = {"hidden_size": 40}       # about as many parameters as the NTM
+
+
+@dataclass(frozen=True)
+class CopyRecord:
+    """What was recorded with a copy-task model: the ``config`` it was built with, the
+    training lengths 1..``max_length``, ``bits`` per vector, the ``steps`` trained, every
+    step's ``losses`` and ``lengths``, ``train_seconds`` (wall time on the machine that ran
+    it), ``train_errors`` (mean bit errors per sequence at each training length), the
+    ``seed``, the ``training`` recipe, and the file it came from."""
+
+    architecture: str
+    config: dict
+    max_length: int
+    bits: int
+    steps: int
+    losses: list
+    lengths: list
+    train_seconds: float
+    train_errors: dict
+    seed: int
+    training: str
+    path: pathlib.Path
+    sha256: str
+
+
+def ntm_copy(which: str = "ntm", dtype=np.float32, *, path=None,
+             expected_sha256: str | None = None):
+    """The copy-task model trained by ``scripts/train_ntm.py``, and its :class:`CopyRecord`.
+
+    ``which``: ``"ntm"`` (a :class:`deepglossary.models.NTM`, ``data/ntm_copy.npz``) or
+    ``"lstm"`` (the baseline :class:`deepglossary.ntm_tasks.LSTMCopier`,
+    ``data/ntm_copy_lstm.npz``). Both take x (N, T, bits + 1) and return logits (N, T, bits).
+    The file's sha256 is checked first (``ValueError`` naming both hashes if it differs);
+    nothing is downloaded. ``path`` and ``expected_sha256`` load another file (tests)."""
+    from deepglossary.models import NTM
+    from deepglossary.ntm_tasks import LSTMCopier
+
+    if which not in ("ntm", "lstm"):
+        raise ValueError(f"ntm_copy: which must be 'ntm' or 'lstm', got {which!r}")
+    default = NTM_WEIGHTS if which == "ntm" else NTM_LSTM_WEIGHTS
+    path = default if path is None else pathlib.Path(path)
+    expected = expected_sha256 or (NTM_WEIGHTS_SHA256 if which == "ntm"
+                                   else NTM_LSTM_WEIGHTS_SHA256)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: reinstall the package, or run "
+                                "scripts/train_ntm.py to make it (nothing is downloaded)")
+    arrays, meta, digest = read_weights(path, expected)
+    bits = int(meta["bits"])
+    if which == "ntm" and meta.get("architecture") == "NTM":
+        model = NTM(bits + 1, bits, **meta["config"], dtype=dtype, rng=0)
+    elif which == "lstm" and meta.get("architecture") == "LSTMCopier":
+        model = LSTMCopier(bits + 1, bits, **meta["config"], dtype=dtype, rng=0)
+    else:
+        raise ValueError(f"the file holds a {meta.get('architecture')!r}, not the {which!r} "
+                         "model")
+    load_parameters(model, arrays).eval()
+    record = CopyRecord(
+        architecture=meta["architecture"], config=dict(meta["config"]),
+        max_length=int(meta["max_length"]), bits=bits, steps=int(meta["steps"]),
+        losses=list(meta["losses"]), lengths=list(meta["lengths"]),
+        train_seconds=float(meta["train_seconds"]),
+        train_errors={int(k): float(v) for k, v in meta["train_errors"].items()},
+        seed=int(meta["seed"]), training=meta["training"], path=path, sha256=digest)
+    return model, record

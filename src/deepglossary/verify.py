@@ -234,6 +234,26 @@ def _torch_dtype(dtype):
     return known[np.dtype(dtype)]
 
 
+def _as_array(x):
+    """An input as an ndarray; None (an optional argument left out, e.g. a mask) stays None
+    and is passed as None to both sides."""
+    return None if x is None else np.asarray(x)
+
+
+def _cast(x, dtype):
+    """A floating input cast to ``dtype``; other inputs (masks, ids, None) unchanged."""
+    if x is not None and np.issubdtype(x.dtype, np.floating):
+        return x.astype(dtype)
+    return x
+
+
+def _tensor(torch, x, device, requires_grad: bool):
+    """An input as a torch tensor (None stays None)."""
+    if x is None:
+        return None
+    return torch.tensor(x, device=device, requires_grad=requires_grad)
+
+
 def _leaves(tree) -> list:
     """The arrays of a nested tuple, depth first (only tuples nest: an LSTM's
     ``(output, (h_n, c_n))``)."""
@@ -261,7 +281,7 @@ def _run_torch(theirs, inputs, wants_grad, g, device):
         return t.detach().cpu().numpy()
 
     wants = iter(wants_grad)
-    tins = [_nested(lambda x: torch.tensor(x, device=device, requires_grad=bool(next(wants))),
+    tins = [_nested(lambda x: _tensor(torch, x, device, bool(next(wants))),
                     x) for x in inputs]
     touts = _leaves(theirs(*tins))
     pairs = [(t, torch.as_tensor(np.asarray(gk), device=device, dtype=t.dtype))
@@ -269,7 +289,7 @@ def _run_torch(theirs, inputs, wants_grad, g, device):
     torch.autograd.backward([t for t, _ in pairs], [gk for _, gk in pairs])
     found = {("output", k): numpy(t) for k, t in enumerate(touts)}
     for i, t in enumerate(_leaves(tuple(tins))):
-        if t.requires_grad:
+        if t is not None and t.requires_grad:
             found[("input", i)] = numpy(t.grad)
     if isinstance(theirs, torch.nn.Module):
         for name, p in theirs.named_parameters():
@@ -285,8 +305,7 @@ def _ours_in_other_precision(layer, inputs, g, dtype) -> dict:
     other = np.float32 if np.dtype(dtype) == np.float64 else np.float64
     try:
         with np.errstate(all="ignore"):    # float32 may overflow where float64 did not
-            cast = [_nested(lambda x: x.astype(other) if np.issubdtype(x.dtype, np.floating)
-                            else x, x) for x in inputs]
+            cast = [_nested(lambda x: _cast(x, other), x) for x in inputs]
             g = [np.asarray(gk).astype(other) for gk in g]
             layer.zero_grad()
             found = {("output", k): np.asarray(o) for k, o in enumerate(_leaves(layer(*cast)))}
@@ -312,8 +331,7 @@ def _other_precision(snapshot, inputs, wants_grad, g, dtype) -> dict:
     other = np.float32 if np.dtype(dtype) == np.float64 else np.float64
     try:
         with np.errstate(over="ignore"):
-            cast = [_nested(lambda x: x.astype(other) if np.issubdtype(x.dtype, np.floating)
-                            else x, x) for x in inputs]
+            cast = [_nested(lambda x: _cast(x, other), x) for x in inputs]
             g = [np.asarray(gk).astype(other) for gk in g]
         if isinstance(snapshot, torch.nn.Module):
             snapshot.to(device="cpu", dtype=_torch_dtype(other))
@@ -371,6 +389,8 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
         theirs: a ``torch.nn.Module`` with the same parameter names, or a plain function of
             tensors (``torch.sigmoid``) for layers without parameters.
         inputs: NumPy arrays; the first one's dtype (float32 or float64) sets the precision.
+            Boolean and integer arrays (masks, ids) get no gradient; None (an optional
+            argument left out before a later one) is passed as None to both sides.
         grad_output: the upstream gradient; by default a standard normal array, seeded.
         tolerance: overrides the dtype's default relative tolerance.
         entrywise: with ``False``, skip the second run in the other precision and with it the
@@ -400,7 +420,7 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
 
     if not inputs:
         raise TypeError("against_torch needs at least one input array")
-    inputs = [_nested(np.asarray, x) for x in inputs]
+    inputs = [_nested(_as_array, x) for x in inputs]
     leaves = _leaves(tuple(inputs))                              # the arrays, depth first
     dtype = leaves[0].dtype
     _torch_dtype(dtype)                                          # float32 or float64 only
@@ -434,7 +454,8 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
         grads = ours.backward(*g)
         grads = grads if isinstance(grads, tuple) else (grads,)
         wants = [bool(i < len(grads) and grads[i] is not None
-                      and np.issubdtype(x.dtype, np.floating)) for i, x in enumerate(leaves)]
+                      and x is not None and np.issubdtype(x.dtype, np.floating))
+                 for i, x in enumerate(leaves)]
 
         found = _run_torch(theirs, inputs, wants, g, device)
         if other is None:
@@ -471,6 +492,16 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
     return report.raise_if_mismatch()
 
 
+def _float64_copy(x) -> np.ndarray | None:
+    """A float64 copy of an input for :func:`gradcheck`; boolean and integer inputs (masks,
+    token ids) are copied as they are, and get no gradient; None stays None."""
+    if x is None:
+        return None
+    if isinstance(x, np.ndarray) and (x.dtype == np.bool_ or np.issubdtype(x.dtype, np.integer)):
+        return x.copy()
+    return np.asarray(x, dtype=np.float64).copy()
+
+
 def gradcheck(layer, *inputs, eps: float = 1e-6, seed: int = 0, tolerance: float = 1e-6,
               title: str | None = None) -> Report:
     """Check ``layer.backward`` against central differences, in float64.
@@ -479,8 +510,9 @@ def gradcheck(layer, *inputs, eps: float = 1e-6, seed: int = 0, tolerance: float
     ``layer.backward(g)``; each entry of every input and parameter is nudged by ``±eps`` and
     ``(L(+) - L(-)) / 2 eps`` compared with it. For what torch has no twin of. Tuples of
     inputs and outputs are handled as in :func:`against_torch` (L sums over every output).
+    Boolean and integer inputs (masks, token ids) are passed unchanged and not differentiated.
     """
-    inputs = [_nested(lambda x: np.asarray(x, dtype=np.float64).copy(), x) for x in inputs]
+    inputs = [_nested(_float64_copy, x) for x in inputs]
     leaves = _leaves(tuple(inputs))
     params = list(layer.named_parameters())
     saved = [(p, p.data) for _, p in params]
@@ -510,7 +542,7 @@ def gradcheck(layer, *inputs, eps: float = 1e-6, seed: int = 0, tolerance: float
 
         report = Report(title or f"{type(layer).__name__} vs central differences")
         for i, grad in enumerate(grads[:len(leaves)]):
-            if grad is not None:
+            if grad is not None and leaves[i] is not None and leaves[i].dtype == np.float64:
                 report.add("cpu", np.float64, f"grad input[{i}]" if len(leaves) > 1
                            else "grad input", grad, numeric(leaves[i]))
         for name, p in params:

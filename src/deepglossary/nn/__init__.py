@@ -10,6 +10,12 @@ from deepglossary.nn.activations import (
     Tanh,
 )
 from deepglossary.nn.affine import Affine
+from deepglossary.nn.attention import (
+    AdditiveAttention,
+    MultiheadAttention,
+    MultiplicativeAttention,
+    ScaledDotProductAttention,
+)
 from deepglossary.nn.batchnorm import BatchNorm
 from deepglossary.nn.conv import Conv1d, Conv2d
 from deepglossary.nn.core import (
@@ -22,7 +28,7 @@ from deepglossary.nn.core import (
     nonfinite_allowed,
 )
 from deepglossary.nn.dropout import Dropout
-from deepglossary.nn.embedding import Embedding
+from deepglossary.nn.embedding import Embedding, EmbeddingBag
 from deepglossary.nn.highway import Highway
 from deepglossary.nn.inception import BasicConv2d, Inception
 from deepglossary.nn.lrn import LocalResponseNorm
@@ -42,4 +48,6 @@ __all__ += ["LocalResponseNorm"]
 __all__ += ["BasicBlock", "Bottleneck", "PadShortcut"]
 __all__ += ["BasicConv2d", "Inception"]
 __all__ += ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
-__all__ += ["Embedding"]
+__all__ += ["Embedding", "EmbeddingBag"]
+__all__ += ["AdditiveAttention", "MultiheadAttention", "MultiplicativeAttention",
+            "ScaledDotProductAttention"]
