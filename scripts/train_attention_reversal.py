@@ -15,17 +15,14 @@ the loaded weights.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
-import numpy as np
 from threadpoolctl import threadpool_limits
 
 from deepglossary import attention_models as am
 from deepglossary import seq2seq_tasks as st
 from deepglossary.data.mnist import sha256
-from deepglossary.pretrained import state_dict
 
 STEPS = 3000
 SEED = 4                      # the seed of the shipped "h64-dot" (scripts/train_seq2seq_reversal)
@@ -35,27 +32,9 @@ CONFIGS = {"h64-general": dict(hidden_size=64, attention="general"),
 
 def main() -> None:
     threadpool_limits(1)
-    arrays, meta = {}, {"task": "reverse", "symbols": st.SYMBOLS, "train_lengths":
-                        list(st.TRAIN_LENGTHS), "steps": STEPS, "embed_size": st.EMBED_SIZE,
-                        "cell": "gru", "dtype": "float32", "models": {}}
     total = time.perf_counter()
-    for name, config in CONFIGS.items():
-        model = st.task_model(config["hidden_size"], symbols=st.SYMBOLS,
-                              attention=config["attention"], rng=SEED)
-        history = st.train(model, steps=STEPS, lengths=st.TRAIN_LENGTHS, symbols=st.SYMBOLS,
-                           rng=SEED + 1, progress=sys.stderr.isatty())
-        table = st.accuracy_by_length(model, range(1, 13), n=200, rng=1000)
-        for key, value in state_dict(model).items():
-            arrays[f"{name}/{key}"] = value
-        meta["models"][name] = {**config, "seed": SEED, "seconds": round(history.seconds, 1),
-                                "final_loss": float(np.mean(history.loss[-100:])),
-                                "loss_every_100": [float(np.mean(history.loss[i:i + 100]))
-                                                   for i in range(0, STEPS, 100)],
-                                "exact_1_to_12": [float(a) for a in table.exact]}
-        print(f"{name}: {history.seconds:.1f} s, final loss "
-              f"{meta['models'][name]['final_loss']:.3f}, exact accuracy by length 1..12 "
-              f"{np.round(table.exact, 2).tolist()}", flush=True)
-    np.savez_compressed(am.ATTENTION_WEIGHTS, metadata=np.array(json.dumps(meta)), **arrays)
+    configs = {name: (config, SEED) for name, config in CONFIGS.items()}
+    st.train_and_save(configs, am.ATTENTION_WEIGHTS, steps=STEPS, progress=sys.stderr.isatty())
     print(f"wrote {am.ATTENTION_WEIGHTS} in {time.perf_counter() - total:.0f} s; sha256 "
           f"{sha256(am.ATTENTION_WEIGHTS)}")
 

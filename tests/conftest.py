@@ -17,3 +17,16 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "book"))
 @pytest.fixture(scope="session", params=[np.float64, np.float32], ids=["float64", "float32"])
 def dtype(request):
     return request.param
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """torch on one thread for a module's tests (``pytestmark = pytest.mark.usefixtures(
+    "one_torch_thread")``): tiny kernels on 2 threads of a busy machine spin for 0.4 s a call,
+    and both sides of a comparison then run like the notebooks, on one thread."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -12,13 +12,7 @@ from deepglossary import nn
 from deepglossary.twins import attention as twins
 from deepglossary.verify import against_torch, gradcheck
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")   # tests/conftest.py
 
 
 def make(kind, dq, dk, dtype=np.float64, rng=0):

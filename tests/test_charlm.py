@@ -25,13 +25,7 @@ from deepglossary.losses import CrossEntropy
 from deepglossary.train import truncated_bptt
 from deepglossary.verify import copy_parameters
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")   # tests/conftest.py
 
 
 def test_vocabulary_round_trip_and_refusals():

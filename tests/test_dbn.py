@@ -80,3 +80,48 @@ def test_bad_sizes_raise():
         net.pretrain(np.zeros((5, 12)), epochs=[1, 2, 3])
     with pytest.raises(ValueError, match=r"\(\*, 12\)"):
         net.up(np.zeros((5, 11)))
+
+
+def tiny_pair(seed=0):
+    rng = np.random.default_rng(seed)
+    r1 = R.RBM(6, 4, rng=seed, std=1.0)
+    r1.visible_bias.data[:] = rng.standard_normal(6)
+    r1.hidden_bias.data[:] = rng.standard_normal(4)
+    return r1
+
+
+def test_a_transposed_top_rbm_leaves_the_model_unchanged_and_the_bound_tight():
+    r1 = tiny_pair()
+    r2 = R.RBM(4, 6, rng=0)
+    r2.weight.data = r1.weight.data.T.copy()
+    r2.visible_bias.data = r1.hidden_bias.data.copy()
+    r2.hidden_bias.data = r1.visible_bias.data.copy()
+    x = R.all_states(6)
+    single = -r1.free_energy(x) - R.log_partition(r1)
+    np.testing.assert_allclose(D.two_layer_log_likelihood(x, r1, r2), single, atol=1e-12)
+    np.testing.assert_allclose(D.variational_bound(x, r1, r2), single, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_bound_is_below_the_log_likelihood(seed):
+    r1 = tiny_pair(seed)
+    r2 = R.RBM(4, 3, rng=seed + 10, std=2.0)
+    x = R.all_states(6)
+    ll = D.two_layer_log_likelihood(x, r1, r2)
+    assert np.exp(ll).sum() == pytest.approx(1.0, abs=1e-12)
+    assert (D.variational_bound(x, r1, r2) <= ll + 1e-12).all()
+
+
+def test_shipped_dbn_loads_and_reproduces_its_table():
+    from deepglossary.data import mnist
+
+    net, record = D.pretrained()
+    assert net.sizes == (784, 256, 256)
+    digits = mnist(dtype=np.float32)
+    x = (digits.x_train > 0.5).astype(np.float32)
+    x_test = (digits.x_test > 0.5).astype(np.float32)
+    got = D.comparison_run(net, x, digits.y_train, x_test, digits.y_test, labels=100,
+                           method="dbn", seed=0)
+    assert got == pytest.approx(record["table"]["dbn"]["100"][0], abs=0.0021)
+    means = {m: np.mean(record["table"][m]["100"]) for m in D.METHODS}
+    assert means["dbn"] > max(means["sigmoid"], means["modern"])

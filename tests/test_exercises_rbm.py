@@ -57,3 +57,36 @@ def test_log_partition_checker_rejects_slips(slip):
 def test_log_partition_checker_rejects_a_vector():
     with pytest.raises(AssertionError, match="one number"):
         ex.check_log_partition(lambda W, bv, b: np.zeros(2))
+
+
+def bound(x, rbm1, rbm2, *, entropy=True, normalised=True, naive_log=False):
+    from deepglossary.rbm import all_states, log_partition
+
+    h1 = all_states(rbm1.n_hidden)
+    px = rbm1.visible_probs(h1)                                              # (S, D)
+    q_j = rbm1.hidden_probs(x)                                               # (N, H1)
+    with np.errstate(divide="ignore"):
+        log = np.log if naive_log else (lambda a: np.log(np.maximum(a, 1e-300)))
+        log_px_h = x @ log(px).T + (1 - x) @ log(1 - px).T
+        q = np.prod(np.where(h1[None] == 1, q_j[:, None], 1 - q_j[:, None]), axis=2)   # (N, S)
+        log_q = np.log(q) if naive_log else None
+    if not naive_log:
+        from deepglossary.dbn import _log_sigmoid
+        a = x @ rbm1.weight.data.T + rbm1.hidden_bias.data
+        log_q = _log_sigmoid(a) @ h1.T + _log_sigmoid(-a) @ (1 - h1).T
+        a_down = h1 @ rbm1.weight.data + rbm1.visible_bias.data
+        log_px_h = x @ _log_sigmoid(a_down).T + (1 - x) @ _log_sigmoid(-a_down).T
+        q = np.exp(log_q)
+    log_p2 = -rbm2.free_energy(h1) - (log_partition(rbm2) if normalised else 0)
+    return (q * (log_px_h + log_p2 - (log_q if entropy else 0))).sum(axis=1)
+
+
+def test_bound_checker_accepts_the_derivation():
+    ex.check_variational_bound(bound)
+
+
+@pytest.mark.parametrize("slip", [dict(entropy=False), dict(normalised=False),
+                                  dict(naive_log=True)])
+def test_bound_checker_rejects_slips(slip):
+    with pytest.raises(AssertionError):
+        ex.check_variational_bound(lambda x, r1, r2: bound(x, r1, r2, **slip))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from deepglossary.data import parallel
+from deepglossary.data.files import sha256
 from deepglossary.data.parallel import (
     BOS,
     EOS,
@@ -32,7 +33,7 @@ def corpus():
 
 def test_shipped_file_is_small_and_checked():
     assert parallel.SHIPPED.stat().st_size < 2_000_000
-    assert parallel.sha256(parallel.SHIPPED) == parallel.SHIPPED_SHA256
+    assert sha256(parallel.SHIPPED) == parallel.SHIPPED_SHA256
 
 
 def test_corpus_sizes_and_direction(corpus):
@@ -86,13 +87,13 @@ def test_file_check_refuses_an_altered_file(tmp_path):
         f.write("Genesis\t1\t1\ttrain\tEn el principio.\tIn the beginning.\n")
     with pytest.raises(ValueError, match="damaged or altered"):
         read_pairs(altered)
-    pairs = read_pairs(altered, parallel.sha256(altered))
+    pairs = read_pairs(altered, sha256(altered))
     assert pairs[0].english == "In the beginning."
     bad = tmp_path / "bad.tsv.gz"
     with gzip.open(bad, "wt", encoding="utf-8") as f:
         f.write("Genesis\t1\t1\tsomewhere\tx\ty\n")
     with pytest.raises(ValueError, match="line 1"):
-        read_pairs(bad, parallel.sha256(bad))
+        read_pairs(bad, sha256(bad))
     with pytest.raises(ValueError, match="'es' and 'en'"):
         parallel_corpus("es", "es")
 

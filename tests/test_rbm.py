@@ -162,3 +162,32 @@ def test_bad_inputs_raise_clear_errors():
         m.energy(data, np.zeros((3, 4)))
     with pytest.raises(TypeError, match="rng"):
         m.gibbs(data, 1, rng="seed")
+
+
+def test_shipped_rbms_load_and_keep_their_quality():
+    from deepglossary.data import mnist
+
+    models, record = R.pretrained()
+    x_test = (mnist(dtype=np.float32).x_test > 0.5).astype(np.float32)
+    assert models["cd1"].reconstruction_error(x_test) < 0.025
+    assert models["cd1"].reconstruction_error(x_test) < models["pcd"].reconstruction_error(x_test)
+    bas = R.bars_and_stripes(3)
+    for name, curve in record["curves"].items():
+        assert R.log_likelihood(models[f"bas-{name}"], bas) == pytest.approx(curve[-1], abs=1e-9)
+    assert record["curves"]["exact"][-1] > record["curves"]["cd1"][-1]
+
+
+def test_bars_and_stripes():
+    x = R.bars_and_stripes(3)
+    assert x.shape == (14, 9)
+    images = x.reshape(-1, 3, 3)
+    assert all((im == im[:1]).all() or (im == im[:, :1]).all() for im in images)
+
+
+def test_importing_the_rbm_modules_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, deepglossary.rbm, deepglossary.dbn, deepglossary.exercises.rbm; "
+            "assert 'torch' not in sys.modules, 'torch was imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)

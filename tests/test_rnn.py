@@ -27,13 +27,7 @@ CELLS = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny recurrent kernels on 2 threads of a busy machine spin for 0.4 s a call: use one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")   # tests/conftest.py
 
 
 def make(kind, d, h, num_layers=1, dtype=np.float64, rng=0, **flags):

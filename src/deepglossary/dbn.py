@@ -17,15 +17,16 @@ import pathlib
 
 import numpy as np
 
-from deepglossary import nn
+from deepglossary import init, nn
 from deepglossary.nn.core import as_input
 from deepglossary.random import default_rng
 from deepglossary.rbm import RBM, TrainingRun, train_rbm
 
-__all__ = ["DBN", "pretrained"]
+__all__ = ["DBN", "METHODS", "comparison_run", "fine_tune", "from_scratch", "labelled_subset",
+           "pretrained", "two_layer_log_likelihood", "variational_bound"]
 
 WEIGHTS = pathlib.Path(__file__).parent / "data" / "dbn.npz"
-WEIGHTS_SHA256 = "fcc44fa3e5082415029355841ea84821b50557660a552e59937596ce6d088157"
+WEIGHTS_SHA256 = "d90c06fbc5fcf4262d19766ef651b1d5105c1919c73260d6287c717593c1c629"
 
 
 class DBN:
@@ -116,6 +117,121 @@ class DBN:
 
     def __repr__(self) -> str:
         return f"DBN(sizes={self.sizes})"
+
+
+# -- exact quantities of a tiny two-layer DBN ------------------------------------------------
+def _log_sigmoid(a):
+    return -(np.maximum(-a, 0) + np.log1p(np.exp(-np.abs(a))))          # log sigma(a)
+
+
+def _two_layer_terms(x, rbm1: RBM, rbm2: RBM):
+    """For every row of x and every h1 in {0,1}^H1: log p(x | h1) (the lower RBM's
+    conditional, read top-down), log p2(h1) (the top RBM's marginal of its visible layer) and
+    log q(h1 | x) (the lower RBM's posterior). Shapes (N, 2^H1), (2^H1,), (N, 2^H1)."""
+    from deepglossary.rbm import all_states, log_partition
+
+    if rbm2.n_visible != rbm1.n_hidden:
+        raise ValueError(f"the top RBM must have {rbm1.n_hidden} visible units (the lower RBM's "
+                         f"hidden units), got {rbm2.n_visible}")
+    x = rbm1._visible(x, "DBN bound")
+    h1 = all_states(rbm1.n_hidden, x.dtype)                                 # (S, H1)
+    a_down = h1 @ rbm1.weight.data + rbm1.visible_bias.data                 # (S, D)
+    log_px_h = x @ _log_sigmoid(a_down).T + (1 - x) @ _log_sigmoid(-a_down).T   # (N, S)
+    log_p2 = -rbm2.free_energy(h1) - log_partition(rbm2)                    # (S,)
+    a_up = x @ rbm1.weight.data.T + rbm1.hidden_bias.data                   # (N, H1)
+    log_q = _log_sigmoid(a_up) @ h1.T + _log_sigmoid(-a_up) @ (1 - h1).T    # (N, S)
+    return log_px_h, log_p2, log_q
+
+
+def two_layer_log_likelihood(x, rbm1: RBM, rbm2: RBM) -> np.ndarray:
+    """log p(x) of the DBN x <- h1 <-> h2 (top RBM ``rbm2`` over h1, then p(x | h1) of
+    ``rbm1``), exact, by summing over every h1 (H1 <= 20): (N,)."""
+    log_px_h, log_p2, _ = _two_layer_terms(x, rbm1, rbm2)
+    joint = log_px_h + log_p2                                               # (N, S)
+    top = joint.max(axis=1, keepdims=True)
+    return (top + np.log(np.exp(joint - top).sum(axis=1, keepdims=True)))[:, 0]
+
+
+def variational_bound(x, rbm1: RBM, rbm2: RBM) -> np.ndarray:
+    """The lower bound on log p(x) of Hinton et al. (2006) with q(h1 | x), the lower RBM's
+    posterior: sum_h1 q(h1|x) [log p(x|h1) + log p2(h1) - log q(h1|x)], exact: (N,)."""
+    log_px_h, log_p2, log_q = _two_layer_terms(x, rbm1, rbm2)
+    q = np.exp(log_q)
+    return (q * (log_px_h + log_p2 - log_q)).sum(axis=1)
+
+
+# -- the comparison: pretrained then fine-tuned, against training from scratch ---------------
+METHODS = ("dbn", "sigmoid", "modern")
+
+
+def labelled_subset(y, n: int, seed: int) -> np.ndarray:
+    """Indices of ``n`` labelled examples, ``n // 10`` of each of the 10 classes, drawn
+    with ``np.random.default_rng(seed)``: (n,)."""
+    y = np.asarray(y)
+    if n % 10 or n <= 0:
+        raise ValueError(f"labelled_subset: n must be a positive multiple of 10, got {n}")
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.permutation(np.flatnonzero(y == c))[:n // 10]
+                           for c in range(10)])
+
+
+def from_scratch(sizes, method: str, seed: int, dtype=np.float32) -> nn.Sequential:
+    """The networks of the comparison, drawn from ``np.random.default_rng(seed)``:
+
+    * ``"sigmoid"``: the DBN's architecture (sigmoid hidden layers), PyTorch's default
+      initialisation: the same network without the pretraining;
+    * ``"modern"``: the same sizes with ReLU, He (Kaiming normal) initialisation of the
+      hidden layers, zero biases, and dropout 0.2 after each hidden layer.
+    """
+    if method not in ("sigmoid", "modern"):
+        raise ValueError(f"from_scratch: method must be 'sigmoid' or 'modern', got {method!r}")
+    rng = np.random.default_rng(seed)
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        affine = nn.Affine(a, b, dtype=dtype, rng=rng)
+        if method == "sigmoid":
+            layers += [affine, nn.Sigmoid()]
+        else:
+            init.kaiming_normal_(affine.weight, nonlinearity="relu", rng=rng)
+            init.zeros_(affine.bias)
+            layers += [affine, nn.ReLU(), nn.Dropout(0.2, rng=rng)]
+    layers.append(nn.Affine(sizes[-1], 10, dtype=dtype, rng=rng))
+    return nn.Sequential(*layers)
+
+
+def fine_tune(model: nn.Layer, x, y, *, steps: int = 300, lr: float = 1e-3,
+              batch_size: int = 100, seed: int = 0) -> nn.Layer:
+    """Supervised training of ``model`` (logits) on (x, y) with cross-entropy and Adam for
+    about ``steps`` minibatch steps (whole epochs of min(batch_size, N) examples), shuffled
+    by ``np.random.default_rng(seed)``. Returns the model in evaluation mode."""
+    from deepglossary.losses import CrossEntropy
+    from deepglossary.optim import Adam
+    from deepglossary.train import fit
+
+    batch = min(batch_size, len(x))
+    epochs = max(1, steps * batch // len(x))
+    fit(model, CrossEntropy(), Adam(model.parameters(), lr=lr), x, y, epochs=epochs,
+        batch_size=batch, rng=np.random.default_rng(seed), progress=False, evaluate=False)
+    return model.eval()
+
+
+def comparison_run(dbn: DBN, x, y, x_test, y_test, *, labels: int, method: str, seed: int,
+                   steps: int = 300) -> float:
+    """One cell of the comparison table: ``labels`` labelled training examples
+    (:func:`labelled_subset` with ``seed``), a network made by ``method`` (``"dbn"``: the
+    pretrained stack as a sigmoid MLP with a fresh output layer; ``"sigmoid"``, ``"modern"``:
+    :func:`from_scratch`), :func:`fine_tune` with ``seed``; returns the test accuracy."""
+    from deepglossary.train import accuracy
+
+    if method not in METHODS:
+        raise ValueError(f"comparison_run: method must be one of {METHODS}, got {method!r}")
+    index = labelled_subset(y, labels, seed)
+    if method == "dbn":
+        model = dbn.to_mlp(10, rng=np.random.default_rng(seed))
+    else:
+        model = from_scratch(dbn.sizes, method, seed, dtype=dbn.rbms[0].weight.dtype)
+    fine_tune(model, x[index], y[index], steps=steps, seed=seed)
+    return accuracy(model, x_test, y_test)
 
 
 def pretrained() -> tuple[DBN, dict]:

@@ -228,7 +228,7 @@ def digits_cnn(dtype=np.float32, *, path=None,
 # --- the English-Spanish translation model (Neural Machine Translation chapter) ------------
 
 NMT_WEIGHTS = pathlib.Path(__file__).parent / "data" / "nmt_es_en.npz"
-NMT_WEIGHTS_SHA256 = "600d5afbaf40bd052d64186fdd6ad54ab154a489bb68b656addcc43b1e9a48cd"
+NMT_WEIGHTS_SHA256 = "f096f74cf59c9063c401dc8c6e705457cfbbcfc25ec3b43ab38b1c61903a5840"
 
 
 @dataclass(frozen=True)

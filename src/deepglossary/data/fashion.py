@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from deepglossary.data.files import checked_file
 from deepglossary.data.mnist import MNIST, read_idx, sha256
 
 SHIPPED = pathlib.Path(__file__).with_name("fashion_mnist_6k.npz")
@@ -137,12 +138,7 @@ def fashion_mnist(*, flatten: bool = True, dtype=np.float64, path=None,
     if not (np.issubdtype(dtype, np.floating) or dtype == np.uint8):
         raise TypeError(f"fashion_mnist: dtype must be a floating dtype (images scaled to "
                         f"[0, 1]) or np.uint8 (raw 0..255), got {dtype}")
-    path = SHIPPED if path is None else pathlib.Path(path)
-    expected = SHIPPED_SHA256 if expected_sha256 is None else expected_sha256
-    got = sha256(path)
-    if got != expected:
-        raise ValueError(f"{path} has sha256 {got}, but {expected} was recorded for it: the "
-                         "file is damaged or altered; reinstall the package")
+    path = checked_file(path, SHIPPED, SHIPPED_SHA256, expected_sha256)
     with np.load(path) as archive:
         arrays = {name: archive[name] for name in ("x_train", "y_train", "x_test", "y_test")}
 

@@ -9,7 +9,6 @@ full 70,000 downloaded on request, checked and parsed from the original IDX file
 from __future__ import annotations
 
 import gzip
-import hashlib
 import http.client
 import os
 import pathlib
@@ -19,6 +18,8 @@ import urllib.request
 from dataclasses import dataclass
 
 import numpy as np
+
+from deepglossary.data.files import sha256  # noqa: F401  (re-exported: scripts import it from here)
 
 SHIPPED = pathlib.Path(__file__).with_name("mnist_5k.npz")
 SHIPPED_SHA256 = "246e0c30eeea57c8d0037d3f38c8e00651ec204cc61b8022563e9aeeb9d756f4"
@@ -56,14 +57,6 @@ class MNIST:
         return (f"MNIST({self.source}: {len(self.y_train):,} training and "
                 f"{len(self.y_test):,} test digits, images {self.x_train.shape[1:]} "
                 f"{self.x_train.dtype})")
-
-
-def sha256(path: pathlib.Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_idx(path) -> np.ndarray:

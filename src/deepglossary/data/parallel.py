@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import gzip
-import hashlib
 import pathlib
 import re
 import unicodedata
@@ -25,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
+
+from deepglossary.data.files import checked_file
 
 SHIPPED = pathlib.Path(__file__).with_name("web_sparv_pairs.tsv.gz")
 SHIPPED_SHA256 = "d120bdfaf3acef511e285edb814795b4bbfdf1459ae4e3fa66aeff2265f53dbe"
@@ -236,19 +237,10 @@ class VersePair(NamedTuple):
         return f"{self.book} {self.chapter}:{self.verse}"
 
 
-def sha256(path) -> str:
-    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
-
-
 def read_pairs(path=None, expected_sha256: str | None = None) -> list[VersePair]:
     """Every shipped pair, after checking the file's sha256 (``ValueError`` when it differs:
     a damaged or altered file is never used)."""
-    path = SHIPPED if path is None else pathlib.Path(path)
-    expected = SHIPPED_SHA256 if expected_sha256 is None else expected_sha256
-    got = sha256(path)
-    if got != expected:
-        raise ValueError(f"{path} has sha256 {got}, but {expected} was recorded for it: the "
-                         "file is damaged or altered; reinstall the package")
+    path = checked_file(path, SHIPPED, SHIPPED_SHA256, expected_sha256)
     pairs = []
     with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
         for number, line in enumerate(f, 1):

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 import pathlib
 import re
 from dataclasses import dataclass, field
+
+from deepglossary.data.files import checked_file, sha256
 
 SHIPPED = pathlib.Path(__file__).with_name("web_gospels_acts.tsv.gz")
 SHIPPED_SHA256 = "486c60f2fa59b9916b90eef3919f720e38b0e425f68177a3f8bfeecc86505649"
@@ -60,10 +61,6 @@ class TextCorpus:
         return f"TextCorpus({self.source}: characters {sizes})"
 
 
-def sha256(path) -> str:
-    return hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
-
-
 def clean_verse(text: str) -> str:
     """A verse as the corpus keeps it: footnotes ``{...}`` removed, runs of spaces made one
     (a removed note leaves two), no space at either end. Everything else is kept as it is."""
@@ -73,12 +70,7 @@ def clean_verse(text: str) -> str:
 def read_verses(path=None, expected_sha256: str | None = None) -> list[tuple[str, int, int, str]]:
     """The shipped verses as ``(book, chapter, verse, text)``, after checking the file's sha256
     (``ValueError`` when it differs: a damaged or altered file is never used)."""
-    path = SHIPPED if path is None else pathlib.Path(path)
-    expected = SHIPPED_SHA256 if expected_sha256 is None else expected_sha256
-    got = sha256(path)
-    if got != expected:
-        raise ValueError(f"{path} has sha256 {got}, but {expected} was recorded for it: the "
-                         "file is damaged or altered; reinstall the package")
+    path = checked_file(path, SHIPPED, SHIPPED_SHA256, expected_sha256)
     verses = []
     with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
         for number, line in enumerate(f, 1):

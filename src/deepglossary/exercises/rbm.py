@@ -6,13 +6,17 @@ visible bias term forgotten (zero biases hide it), the softplus written ``log(1 
 (it overflows to inf once a pre-activation passes about 710 in float64, 89 in float32), a sign
 slip, and a float32 input returned as float64. ``check_log_partition`` compares log Z, summed
 over the 2^H hidden states, with ``rbm.log_partition``, on RBMs with large weights, where
-summing exp(-F) directly overflows.
+summing exp(-F) directly overflows. ``check_variational_bound`` (Deep Belief Network chapter)
+compares the student's bound on log p(x) of a two-layer DBN with ``dbn.variational_bound``,
+including an RBM with large weights, whose posterior has probabilities that are exactly 0 in
+floating point (where q log q must count as 0, not NaN), and checks that it is a lower bound.
 """
 
 import numpy as np
 
+from deepglossary.dbn import two_layer_log_likelihood, variational_bound
 from deepglossary.exercises import compare, passed
-from deepglossary.rbm import RBM, log_partition
+from deepglossary.rbm import RBM, all_states, log_partition
 
 # (N rows, D visible, H hidden, weight scale, with biases, dtype)
 _CASES = [(5, 6, 4, 1.0, True, np.float64), (1, 3, 7, 0.5, True, np.float64),
@@ -76,3 +80,28 @@ def check_log_partition(log_z):
                                  "the largest -F before exponentiating (log-sum-exp)")
         compare("log Z", float(got), expected, case=case, rtol=1e-10, atol=1e-10)
     return passed("log partition function", len(cases))
+
+
+def check_variational_bound(bound):
+    """``bound(x, rbm1, rbm2)`` returns, for each row of x, the lower bound
+    sum_h1 q(h1|x) [log p(x|h1) + log p2(h1) - log q(h1|x)] on log p(x) of the DBN whose top
+    RBM ``rbm2`` models h1 and whose lower RBM ``rbm1`` gives p(x | h1) and q(h1 | x).
+
+    Shape: x (N, D) with 0/1 entries -> (N,)."""
+    rng = np.random.default_rng(13)
+    cases = [(6, 4, 3, 1.0), (5, 3, 2, 0.5), (4, 5, 4, 2.0), (6, 4, 3, 60.0)]
+    for d, h1, h2, scale in cases:
+        rbm1, rbm2 = (_rbm(d, h1, scale, True, np.float64, rng),
+                      _rbm(h1, h2, 1.0, True, np.float64, rng))
+        x = all_states(d)[rng.permutation(2 ** d)[:6]]
+        expected = variational_bound(x, rbm1, rbm2)
+        case = f"D={d}, H1={h1}, H2={h2}, lower weights x{scale}"
+        with np.errstate(all="ignore"):
+            got = np.asarray(bound(x.copy(), rbm1, rbm2))
+        if got.shape == expected.shape and not np.isfinite(got).all():
+            raise AssertionError(f"the bound has NaN or inf entries ({case}): where q(h1|x) is "
+                                 "0, q log q must be 0 (and log p(x|h1) computed without log 0)")
+        compare("bound", got, expected, case=case, rtol=1e-8, atol=1e-8)
+        if (got > two_layer_log_likelihood(x, rbm1, rbm2) + 1e-9).any():
+            raise AssertionError(f"the bound exceeds log p(x) ({case})")
+    return passed("variational bound", len(cases))

@@ -24,7 +24,8 @@ def scatter_add_rows(index, rows, num_rows: int) -> np.ndarray:
     and are put in place afterwards, so that no (num_rows, H) float64 array is built. When this
     was written it was measured on one core against ``np.add.at`` and a stable sort followed by
     ``np.add.reduceat``, over tables of 30 to 50,000 rows and 2 to 300 columns, in float32 and
-    float64: it was the fastest in 12 of 14 cases (the Embedding chapter re-measures three).
+    float64; the three are often within a shared machine's noise of one another, and which
+    one wins can change from run to run (the Embedding chapter re-measures three sizes).
     """
     index = np.asarray(index).reshape(-1).astype(np.intp, copy=False)   # (n,) no uint8 wrap
     n, width = rows.shape                                           # (n, H)

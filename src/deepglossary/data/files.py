@@ -1,0 +1,31 @@
+"""Shipped files, read only when their bytes are the ones recorded: a damaged or altered file
+is refused, never silently used."""
+
+from __future__ import annotations
+
+import hashlib
+import pathlib
+
+
+def sha256(path) -> str:
+    """The file's SHA-256 as 64 hex digits, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checked_file(path, shipped, shipped_sha256: str, expected_sha256: str | None = None):
+    """``path`` (default ``shipped``) as a Path, after checking that its sha256 is
+    ``expected_sha256`` (default ``shipped_sha256``, the hash recorded for the shipped file).
+
+    Raises ``ValueError`` naming the file and both hashes when they differ.
+    """
+    path = pathlib.Path(shipped if path is None else path)
+    expected = shipped_sha256 if expected_sha256 is None else expected_sha256
+    got = sha256(path)
+    if got != expected:
+        raise ValueError(f"{path} has sha256 {got}, but {expected} was recorded for it: the "
+                         "file is damaged or altered; reinstall the package")
+    return path
