@@ -251,6 +251,8 @@ def _tensor(torch, x, device, requires_grad: bool):
     """An input as a torch tensor (None stays None)."""
     if x is None:
         return None
+    if np.issubdtype(x.dtype, np.integer):                  # ids of any width: torch's long
+        x = x.astype(np.int64)
     return torch.tensor(x, device=device, requires_grad=requires_grad)
 
 
@@ -379,6 +381,20 @@ def copy_parameters(ours, theirs, device: str = "cpu") -> None:
                 their_buffers[name].copy_(torch.as_tensor(np.asarray(b), device=device))
 
 
+def _precision(ours, leaves) -> np.dtype:
+    """The dtype a comparison runs in: the first floating input's, or, where every input is
+    integer or boolean (an embedding's token ids), the dtype of the layer's first parameter."""
+    for x in leaves:
+        if x is not None and np.issubdtype(x.dtype, np.floating):
+            return x.dtype
+    params = list(ours.parameters()) if hasattr(ours, "parameters") else []
+    if not params:
+        raise TypeError("against_torch needs a floating-point input, or a layer with "
+                        "parameters, to take its precision from; got only "
+                        + ", ".join(str(None if x is None else x.dtype) for x in leaves))
+    return params[0].data.dtype
+
+
 def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
                   title: str | None = None, tolerance: float | None = None,
                   entrywise: bool = True) -> Report:
@@ -388,9 +404,11 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
         ours: our layer; its parameters are copied into ``theirs`` before the comparison.
         theirs: a ``torch.nn.Module`` with the same parameter names, or a plain function of
             tensors (``torch.sigmoid``) for layers without parameters.
-        inputs: NumPy arrays; the first one's dtype (float32 or float64) sets the precision.
-            Boolean and integer arrays (masks, ids) get no gradient; None (an optional
-            argument left out before a later one) is passed as None to both sides.
+        inputs: NumPy arrays; the first floating one's dtype (float32 or float64) sets the
+            precision, or, when no input is floating (an embedding's ids), the dtype of the
+            layer's first parameter. Boolean and integer arrays (masks, ids) get no gradient;
+            None (an optional argument left out before a later one) is passed as None to both
+            sides.
         grad_output: the upstream gradient; by default a standard normal array, seeded.
         tolerance: overrides the dtype's default relative tolerance.
         entrywise: with ``False``, skip the second run in the other precision and with it the
@@ -409,7 +427,7 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
     gradients flat in the inputs' depth-first order (``(dx, dh0, dc0)``; entries past the
     last input are ignored). ``grad_output`` is then a flat tuple too.
 
-    Besides the values, the dtypes are compared: the output must have the first input's
+    Besides the values, the dtypes are compared: the output must have the precision's
     dtype, each input's gradient that input's, each parameter's gradient its parameter's.
     Torch also runs once more in the other precision, so that the well-conditioned entries
     are compared one by one as well (see the module's docstring).
@@ -422,7 +440,7 @@ def against_torch(ours, theirs, *inputs, grad_output=None, seed: int = 0,
         raise TypeError("against_torch needs at least one input array")
     inputs = [_nested(_as_array, x) for x in inputs]
     leaves = _leaves(tuple(inputs))                              # the arrays, depth first
-    dtype = leaves[0].dtype
+    dtype = _precision(ours, leaves)
     _torch_dtype(dtype)                                          # float32 or float64 only
     title = title or f"{type(ours).__name__} vs torch"
     report = Report(title)
@@ -737,7 +755,8 @@ def _twins(torch, nn) -> dict:
                                                m.nonlinearity),
         nn.LSTMCell: lambda m: torch.nn.LSTMCell(m.input_size, m.hidden_size, m.bias),
         nn.GRUCell: lambda m: torch.nn.GRUCell(m.input_size, m.hidden_size, m.bias),
-        nn.Embedding: lambda m: torch.nn.Embedding(m.num_embeddings, m.embedding_dim),
+        nn.Embedding: lambda m: torch.nn.Embedding(m.num_embeddings, m.embedding_dim,
+                                                   padding_idx=m.padding_idx),
     }
 
 
