@@ -70,3 +70,17 @@ def test_masked_loss_checker_rejects_a_gradient_left_at_pad():
         return loss, (np.exp(log_softmax(z)) - one_hot) / (t != p).sum()   # PAD rows too
     with pytest.raises(AssertionError):
         seq2seq.check_masked_loss(leaky)
+
+
+def test_masked_loss_checker_rejects_a_log_softmax_without_the_max():
+    def naive(z, t, p):
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            logp = z - np.log(np.exp(z).sum(-1, keepdims=True))           # overflows near 1000
+            real = t != p
+            picked = np.take_along_axis(logp, t[..., None], -1)[..., 0]
+            one_hot = np.eye(z.shape[-1], dtype=z.dtype)[t]
+            grad = (np.exp(logp) - one_hot) * (real / real.sum())[..., None]
+            return -(picked * real).sum() / real.sum(), grad.astype(z.dtype)
+    naive(np.zeros((1, 2, 3)), np.ones((1, 2), int), 0)
+    with pytest.raises(AssertionError):
+        seq2seq.check_masked_loss(naive)

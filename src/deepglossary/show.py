@@ -14,8 +14,15 @@ def source(obj, *, lines: str | None = None):
     text = inspect.getsource(obj)
     if lines:
         start, _, stop = lines.partition("..")
-        begin = text.index(start)
-        end = text.index(stop, begin) if stop else len(text)
+        begin = text.find(start)
+        end = text.find(stop, begin + 1) if stop else len(text)
+        for marker, at in ((start, begin), (stop, end)):
+            if at < 0:
+                raise ValueError(f"source: {marker!r} is not in the source of "
+                                 f"{getattr(obj, '__qualname__', obj)} (after {start!r})"
+                                 if marker == stop else
+                                 f"source: {marker!r} is not in the source of "
+                                 f"{getattr(obj, '__qualname__', obj)}")
         text = text[begin:end].rstrip() + "\n"
         text = inspect.cleandoc("\n" + text) if text.startswith(" ") else text
     return Code(text, language="python")

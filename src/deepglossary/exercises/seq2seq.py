@@ -6,7 +6,8 @@ gather of each sequence's final state with the masked encoder's (``models.seq2se
 ``losses.CrossEntropy(ignore_index=pad)``, torch's semantics. The cases are chosen to catch
 the usual slips: the last column instead of each row's own last token, an off-by-one,
 averaging over the PAD positions too, averaging per sequence, a PAD id hard-coded as 0, a
-gradient left at the PAD positions, and float32 (the result keeps the input's dtype).
+gradient left at the PAD positions, a log-softmax without the max subtracted (logits near
+1000 overflow ``exp``), and float32 (the result keeps the input's dtype).
 """
 
 import numpy as np
@@ -62,14 +63,18 @@ def check_masked_loss(masked_loss):
     the PAD positions. torch: ``CrossEntropyLoss(ignore_index=pad)`` on (N T, V).
 
     Shape: logits (N, T, V); targets (N, T) ints; loss a float; grad (N, T, V). Compared on
-    batches of different lengths, a batch without padding, PAD ids other than 0, and
+    batches of different lengths, a batch without padding, PAD ids other than 0, logits
+    offset by about 1000 (a log-softmax that does not subtract the max overflows), and
     float32."""
     rng = np.random.default_rng(32)
     cases = 0
     for n, t, v, pad, dtype in [(4, 5, 6, 0, np.float64), (3, 4, 5, 0, np.float64),
                                 (1, 3, 4, 0, np.float64), (4, 6, 7, 3, np.float64),
-                                (5, 4, 6, 0, np.float32)]:
-        logits = (rng.standard_normal((n, t, v)) * 2).astype(dtype)
+                                (5, 4, 6, 0, np.float32), (3, 5, 6, 0, np.float64)]:
+        logits = rng.standard_normal((n, t, v)) * 2
+        if cases == 5:                                          # large logits: needs the max
+            logits = logits + 1000.0 * rng.choice([-1.0, 1.0], (n, t, 1))
+        logits = logits.astype(dtype)
         targets = rng.integers(0, v, (n, t))
         targets[targets == pad] = (pad + 1) % v                 # no PAD inside the tokens
         lengths = rng.integers(1, t + 1, n)
