@@ -83,3 +83,15 @@ def test_angles_checker_rejects_descending_order_and_degrees():
         ex.check_principal_angles(lambda a, b: good_angles(a, b)[::-1])
     with pytest.raises(AssertionError):
         ex.check_principal_angles(lambda a, b: np.degrees(good_angles(a, b)))
+
+
+def test_angles_checker_rejects_arcsin_only():
+    def arcsin_only(a, b):
+        if a.shape[1] < b.shape[1]:
+            a, b = b, a
+        qa, qb = np.linalg.qr(a)[0], np.linalg.qr(b)[0]
+        sin = np.linalg.svd(qb - qa @ (qa.T @ qb), compute_uv=False)[::-1]
+        return np.arcsin(np.clip(sin, 0, 1))
+
+    with pytest.raises(AssertionError, match="pi/2 - 1e-9"):
+        ex.check_principal_angles(arcsin_only)

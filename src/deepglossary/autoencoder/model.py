@@ -16,7 +16,7 @@ class Autoencoder(Layer):
 
     Shape:
         x:      (N, D)
-        code:   (N, K)   the encoder's output, kept in ``self.code`` after each forward
+        code:   (N, D_c)   the encoder's output, kept in ``self.code`` after each forward
         output: (N, D)   logits of the pixels for a BCE reconstruction, values for MSE
 
     Backward: ``encoder.backward(decoder.backward(g))``; a penalty on the code adds its own
@@ -33,7 +33,7 @@ class Autoencoder(Layer):
 
     def forward(self, x):
         x = as_input(x, "Autoencoder", min_ndim=2)
-        self.code = self.encoder(x)                       # (N, K)
+        self.code = self.encoder(x)                       # (N, D_c)
         return self.decoder(self.code)                    # (N, D)
 
     def backward(self, grad_output):
@@ -41,7 +41,7 @@ class Autoencoder(Layer):
         return self.encoder.backward(self.decoder.backward(grad_output))   # (N, D)
 
     def encode(self, x) -> np.ndarray:
-        """The code of ``x``, (N, K), without storing anything for backward."""
+        """The code of ``x``, (N, D_c), without storing anything for backward."""
         with no_grad():
             return self.encoder(as_input(x, "Autoencoder.encode", min_ndim=2))
 

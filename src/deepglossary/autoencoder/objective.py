@@ -25,7 +25,7 @@ class AutoencoderLoss(Layer):
     scalar. ``backward(1.0)`` fills every parameter's gradient and returns dL/dx_in (N, D):
 
         g_out  = dL_rec/d output                 (N, D)
-        g_code = decoder.backward(g_out) + dOmega/dh   (N, K)
+        g_code = decoder.backward(g_out) + d(lambda R)/dh   (N, D_c)
         dL/dx  = encoder.backward(g_code)        (N, D)
 
     PyTorch twin: a module holding the autoencoder as ``model`` whose forward returns
@@ -60,9 +60,9 @@ class AutoencoderLoss(Layer):
     def backward(self, grad_output=1.0):
         self._saved()
         g_out = self.reconstruction.backward(grad_output)          # (N, D)
-        g_code = self.model.decoder.backward(g_out)                 # (N, K)
+        g_code = self.model.decoder.backward(g_out)                 # (N, D_c)
         if self.penalty is not None:
-            g_code = g_code + self.penalty.backward(grad_output)    # + dOmega/dh  (N, K)
+            g_code = g_code + self.penalty.backward(grad_output)    # + d(lambda R)/dh  (N, D_c)
         return self.model.encoder.backward(g_code)                  # (N, D)
 
     def extra_repr(self) -> str:

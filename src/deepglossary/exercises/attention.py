@@ -3,13 +3,13 @@
 ``check_attention_backward`` compares a student's backward pass of scaled dot-product
 attention with the package's (``nn.attention.sdpa_backward``, verified against PyTorch in the
 chapter) on cases chosen to catch the usual slips: the softmax Jacobian taken entry by entry
-(w (1 - w) instead of w (g - sum g w)), a forgotten scale, a transposed product (L != S and
-E != Ev, so a wrong transpose cannot even have the right shape), one query, one key,
+(w (1 - w) instead of w (g - sum g w)), a forgotten scale, a transposed product (T_q != T_k
+and d_k != d_v, so a wrong transpose cannot even have the right shape), one query, one key,
 saturated scores, and float32 (the results keep the input's dtype).
 
-``check_split_heads`` checks the reshape that turns (N, T, E) into heads (N, h, T, d), by
-shape, against the layout ``nn.MultiheadAttention`` (and torch) uses, and through a whole
-multi-head forward pass compared with ``nn.MultiheadAttention``.
+``check_split_heads`` checks the reshape that turns (N, T, d_model) into heads
+(N, n_h, T, d_head), by shape, against the layout ``nn.MultiheadAttention`` (and torch)
+uses, and through a whole multi-head forward pass compared with ``nn.MultiheadAttention``.
 """
 
 import numpy as np
@@ -18,7 +18,7 @@ from deepglossary import nn
 from deepglossary.exercises import compare, passed
 from deepglossary.nn.attention import sdpa_backward, sdpa_forward
 
-# (N, L queries, S keys, E, Ev, scale of the inputs, dtype)
+# (N, T_q queries, T_k keys, d_k, d_v, scale of the inputs, dtype)
 _SDPA_CASES = [(2, 3, 5, 4, 2, 1.0, np.float64), (1, 1, 4, 3, 5, 1.0, np.float64),
                (3, 4, 1, 2, 3, 1.0, np.float64), (2, 5, 6, 8, 3, 3.0, np.float64),
                (2, 3, 4, 6, 2, 1.0, np.float32)]
@@ -30,11 +30,12 @@ def _tol(dtype):
 
 def check_attention_backward(attention_backward):
     """``attention_backward(q, k, v, grad_out)`` returns ``(dq, dk, dv)``, the gradients of
-    ``out = softmax(q k^T / sqrt(E)) v`` (softmax over the keys) given ``grad_out`` = dL/dout.
+    ``out = softmax(q k^T / sqrt(d_k)) v`` (softmax over the keys) given ``grad_out`` = dL/dout.
 
-    Shapes: q (N, L, E), k (N, S, E), v (N, S, Ev), grad_out (N, L, Ev); dq, dk, dv like
-    q, k, v, in the inputs' dtype. Compared with the package's hand-written backward on: L != S
-    and E != Ev, one query, one key, inputs scaled by 3 (nearly one-hot weights), float32."""
+    Shapes: q (N, T_q, d_k), k (N, T_k, d_k), v (N, T_k, d_v), grad_out (N, T_q, d_v);
+    dq, dk, dv like q, k, v, in the inputs' dtype. Compared with the package's hand-written
+    backward on: T_q != T_k and d_k != d_v, one query, one key, inputs scaled by 3 (nearly
+    one-hot weights), float32."""
     rng = np.random.default_rng(31)
     for n, lq, s, e, ev, scale, dtype in _SDPA_CASES:
         q = (scale * rng.standard_normal((n, lq, e))).astype(dtype)
@@ -43,7 +44,7 @@ def check_attention_backward(attention_backward):
         g = rng.standard_normal((n, lq, ev)).astype(dtype)
         _, _, cache = sdpa_forward(q, k, v)
         expected = sdpa_backward(cache, g)
-        case = (f"N={n}, L={lq}, S={s}, E={e}, Ev={ev}, inputs scaled by {scale}, "
+        case = (f"N={n}, T_q={lq}, T_k={s}, d_k={e}, d_v={ev}, inputs scaled by {scale}, "
                 f"{np.dtype(dtype)}")
         got = attention_backward(q.copy(), k.copy(), v.copy(), g.copy())
         if not isinstance(got, tuple | list) or len(got) != 3:
@@ -53,26 +54,27 @@ def check_attention_backward(attention_backward):
             compare(name, a, b, case=case, **_tol(dtype))
             if np.asarray(a).dtype != dtype:
                 raise AssertionError(f"{name} has dtype {np.asarray(a).dtype}, expected "
-                                     f"{np.dtype(dtype)} ({case}); note that np.sqrt(E) of "
+                                     f"{np.dtype(dtype)} ({case}); note that np.sqrt(d_k) of "
                                      "an integer is a float64 scalar, which turns float32 "
-                                     "arrays into float64 under NumPy 2: use math.sqrt(E)")
+                                     "arrays into float64 under NumPy 2: use math.sqrt(d_k)")
     passed("attention_backward", len(_SDPA_CASES))
 
 
-# (N, T, E, heads)
+# (N, T, d_model, heads)
 _SPLIT_CASES = [(2, 3, 8, 2), (1, 5, 12, 3), (3, 4, 6, 6), (2, 1, 4, 2), (2, 6, 8, 4)]
 
 
 def check_split_heads(split_heads):
-    """``split_heads(x, num_heads)`` turns x (N, T, E) into (N, num_heads, T, E / num_heads),
-    head k holding the columns k d to (k + 1) d of every position (d = E / num_heads), as
+    """``split_heads(x, num_heads)`` turns x (N, T, d_model) into (N, num_heads, T, d_head),
+    head k holding the columns k d_head to (k + 1) d_head of every position
+    (d_head = d_model / num_heads), as
     ``torch.nn.MultiheadAttention`` splits its projections. Checked by shape and value, and
     by a whole multi-head attention forward pass built on it, compared with
     ``nn.MultiheadAttention`` (verified against torch in the chapter)."""
     rng = np.random.default_rng(32)
     for n, t, e, h in _SPLIT_CASES:
         d = e // h
-        case = f"N={n}, T={t}, E={e}, num_heads={h}"
+        case = f"N={n}, T={t}, d_model={e}, num_heads={h}"
         x = rng.standard_normal((n, t, e))
         got = np.asarray(split_heads(x.copy(), h))
         expected = np.stack([x[:, :, k * d:(k + 1) * d] for k in range(h)], axis=1)
