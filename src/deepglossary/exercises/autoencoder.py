@@ -2,10 +2,10 @@
 
 ``check_kl_sparsity_grad`` compares the student's gradient of the KL sparsity penalty with
 ``autoencoder.KLSparsity.backward`` (derived in the chapter, verified against torch) on cases
-that catch the usual slips: the 1/N of the mean forgotten (one example hides it), beta left
-out (lambda = 1 hides it), a sign slip, one entry per unit (D_c,) instead of per example
-(N, D_c), mu_target = 0.5 (where the two log terms balance), float32 (the result keeps the input's dtype), and
-an input changed in place. ``check_principal_angles`` compares with
+that catch the usual slips: the 1/N of the mean forgotten (one example hides it), lambda
+left out (lambda = 1 hides it), a sign slip, one entry per unit (D_c,) instead of per example
+(N, D_c), mu_target = 0.5 (where the two log terms balance), float32 (the result keeps the
+input's dtype), and an input changed in place. ``check_principal_angles`` compares with
 ``autoencoder.principal_angles`` on bases that are not orthonormal, of different sizes, and
 spanning the same subspace (where the arccosine of a cosine near 1 loses half the digits),
 and two lines 1e-9 short of orthogonal (where the arcsine of a sine near 1 does).
