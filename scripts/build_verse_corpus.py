@@ -25,8 +25,12 @@ Reina-Valera of 1909, public domain, versification KJV). The script:
    Numbers 13:7, for instance). An IBM Model 1 word-translation table (Brown et al., 1993;
    ``MODEL1_ITERATIONS`` rounds of EM over all aligned verses, English given Spanish, words
    seen once mapped to one "rare" entry) scores each pair by the mean over English tokens of
-   log mean_j t(english token | spanish token j, or NULL). A pair is dropped when the Spanish
-   verse scores higher against one of the ``WINDOW`` English verses before or after it (the
+   log mean_j t(english token | spanish token j, or NULL). Known limitations: this score is
+   compared across different English verses, whose lengths and word frequencies differ, and
+   Model 1 is trained on all aligned verses, test pairs included (the filter uses no
+   translations of the model, but the test side does shape which pairs are kept). A pair is
+   dropped when the Spanish verse scores higher against one of the ``WINDOW`` English verses
+   before or after it (the
    numberings differ by up to five verses, in Job 40 for instance); a whole chapter is dropped
    when more than ``MAX_SHIFTED`` of its verses are (it is shifted, and even its passing verses
    are suspect; chapters that are lists of near-identical verses, of towns or of offerings,
@@ -37,7 +41,8 @@ Reina-Valera of 1909, public domain, versification KJV). The script:
    lopsided);
 6. marks the split by whole chapters (``deepglossary.data.parallel.split_of``): chapters are
    numbered 0, 1, 2, ... in canonical order over the 1,189 chapters of the 66 books, and
-   chapter ``i`` is held out for testing when ``i % 10 == 5``; the others are for training.
+   chapter ``i`` is held out for testing when ``i % 10 == 5`` and for validation when
+   ``i % 10 == 0``; the others are for training.
    Whole chapters, not every k-th verse, because neighbouring verses repeat each other's
    phrases and names (parallelism in poetry, formulas in narrative): a held-out verse whose
    neighbour is in the training set is half memorised;
@@ -80,6 +85,13 @@ _AFTER_BOOK = re.compile(r"<div[^>]*type=\"book\"\s*/>.*", re.S)   # the glossar
 _STRUCTURE = re.compile(r"</?(div|l|lg|lb|item|list|chapter|milestone|title)\b[^>]*>")
 _INLINE = re.compile(r"<[^>]+>")
 _GAP = "\x00"
+_ADDED = "\x01"                               # marks a <transChange> tag's place
+_TRANS_CHANGE = re.compile(r"</?transChange\b[^>]*>")
+_CLITICS = r"(?:me|te|se|lo|la|le|los|las|les|nos|os)+"
+# an enclitic: an added run of object pronouns right after a lower-case verb ending in a vowel,
+# r or d (infinitive, imperative, gerund: "decir"+"le", "dad"+"le", "diciéndo"+"le")
+_ENCLITIC = re.compile(r"(?<=[a-záéíóúñü][aeiouáéíóúrd])" + _ADDED + "(" + _CLITICS + r")"
+                       + _ADDED)
 
 
 def clean_osis(text: str) -> str:
@@ -90,12 +102,22 @@ def clean_osis(text: str) -> str:
     "born Son") and nothing before punctuation ("earth<note/>." -> "earth."). Structural tags
     (poetry lines, paragraphs, lists, the psalm-title tag) become spaces; inline tags (words
     with Strong's numbers, quotations, the translators' added words) are removed and their text
-    kept. Runs of white space become one space; the ends are stripped.
+    kept. Where a ``<transChange>`` tag (words the translators added) sits between two letters,
+    a space is inserted ("si Dios<transChange>lo</transChange>permitiere" -> "si Dios lo
+    permitiere"), except for an enclitic: an added run of object pronouns (me, te, se, lo, la,
+    le, los, las, les, nos, os) directly after a lower-case word ending in a vowel, r or d stays
+    glued to it on the left ("decir<transChange>le</transChange>" -> "decirle"). The shipped
+    file predates this rule (see the data README). Runs of white space become one space; the
+    ends are stripped.
     """
     text = _AFTER_BOOK.sub("", text)
     text = _DROP.sub(_GAP, text)
     text = _STRUCTURE.sub(" ", text)
+    text = _TRANS_CHANGE.sub(_ADDED, text)
     text = _INLINE.sub("", text)
+    text = _ENCLITIC.sub(r"\1" + _ADDED, text)          # an enclitic stays on its verb
+    text = re.sub(r"(?<=[^\W\d_])" + _ADDED + r"(?=[^\W\d_])", " ", text)   # letter|letter
+    text = text.replace(_ADDED, "")
     text = re.sub(r"(?<=[\w,.;:!?’”])" + _GAP + r"(?=[\w“‘])", " ", text)
     text = text.replace(_GAP, "")
     return re.sub(r"\s+", " ", text).strip()

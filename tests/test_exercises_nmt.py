@@ -62,7 +62,7 @@ def test_precision_checker_rejects_a_wrong_shape():
         nmt.check_clipped_precision(lambda h, r, n: clipped(h, r, n)[0])
 
 
-def bleu(hyps, refs, *, pool=True, sentence_bp=False):
+def bleu(hyps, refs, *, pool=True, sentence_bp=False, guard=True, smooth_exp=False):
     """Corpus BLEU without smoothing; the keywords switch on one slip each."""
     if not pool:                                  # the mean of sentence scores
         return sum(bleu([h], [r]) for h, r in zip(hyps, refs)) / len(hyps)
@@ -72,7 +72,16 @@ def bleu(hyps, refs, *, pool=True, sentence_bp=False):
             m, t = clipped(h, [r], n)
             matches[n - 1] += m
             totals[n - 1] += t
-    if min(matches) == 0:
+    if smooth_exp:                                # sacrebleu's default smoothing: not asked
+        k, smoothed = 1, []
+        for m, t in zip(matches, totals):
+            if m == 0:
+                k *= 2
+                smoothed.append((1 / k, t or 1))
+            else:
+                smoothed.append((m, t))
+        matches, totals = [m for m, _ in smoothed], [t for _, t in smoothed]
+    elif guard and min(matches) == 0:             # without the guard: log(0) raises
         return 0.0
     c, r = sum(len(h) for h in hyps), sum(len(r) for r in refs)
     if sentence_bp:                               # the penalty averaged sentence by sentence
@@ -88,7 +97,8 @@ def test_corpus_checker_accepts_the_right_answer(capsys):
     assert "✓" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("slip", [dict(pool=False), dict(sentence_bp=True)])
+@pytest.mark.parametrize("slip", [dict(pool=False), dict(sentence_bp=True), dict(guard=False),
+                                  dict(smooth_exp=True)])
 def test_corpus_checker_rejects_slips(slip):
     with pytest.raises(AssertionError):
         nmt.check_corpus_bleu(lambda h, r: bleu(h, r, **slip))

@@ -62,6 +62,12 @@ def naive_log(w, gamma, grad):
         return du * gamma * w ** (gamma - 1), (du * u * np.log(w)).sum(-1, keepdims=True)
 
 
+def zero_where_zero(w, gamma, grad):
+    """Sets dw = 0 wherever w = 0: right for gamma > 1, wrong at gamma = 1 (w^0 = 1)."""
+    dw, dgamma = sharpen_backward(w, gamma, grad)
+    return np.where(w > 0, dw, 0).astype(w.dtype), dgamma
+
+
 def test_sharpen_checker_accepts_the_derivation():
     ntm.check_sharpen_backward(sharpen_backward)
 
@@ -70,6 +76,7 @@ def test_sharpen_checker_accepts_the_derivation():
     lambda w, g, d: sharpen_backward(w, g, d, normalise=False),   # the sum's term forgotten
     lambda w, g, d: sharpen_backward(w, g, d, with_gamma=False),  # gamma gets no gradient
     naive_log,                                                    # 0 * log 0 = NaN
+    zero_where_zero,                                              # dw = 0 at w = 0, gamma = 1
     lambda w, g, d: sharpen_backward(w, g, d)[0],                 # only one result
 ])
 def test_sharpen_checker_rejects_slips(wrong):

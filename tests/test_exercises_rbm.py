@@ -90,3 +90,28 @@ def test_bound_checker_accepts_the_derivation():
 def test_bound_checker_rejects_slips(slip):
     with pytest.raises(AssertionError):
         ex.check_variational_bound(lambda x, r1, r2: bound(x, r1, r2, **slip))
+
+
+def test_free_energy_checker_rejects_naive_softplus_in_float64():
+    # upcasting to float64 dodges the float32 case; the float64 case with large positive
+    # weights (pre-activations of thousands) must still catch log(1 + exp(z))
+    def upcast_naive(x, W, b_vis, b):
+        z = (x @ W.T + b).astype(np.float64)
+        return (-(x @ b_vis) - np.log(1 + np.exp(z)).sum(axis=1)).astype(x.dtype)
+
+    with pytest.raises(AssertionError, match="float64"):
+        ex.check_free_energy(upcast_naive)
+
+
+def test_log_partition_checker_rejects_the_visible_sum():
+    # summing exp(-F(x)) over the 2^D images is right for small D, impossible for D = 784
+    from deepglossary.rbm import all_states
+
+    def visible_sum(W, b_vis, b):
+        xs = all_states(len(b_vis))                                     # (2^D, D)
+        minus_f = xs @ b_vis + softplus(xs @ W.T + b).sum(axis=1)
+        top = minus_f.max()
+        return float(top + np.log(np.exp(minus_f - top).sum()))
+
+    with pytest.raises(AssertionError, match="D=784"):
+        ex.check_log_partition(visible_sum)

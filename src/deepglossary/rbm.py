@@ -106,40 +106,40 @@ class RBM(Layer):
         return -(v @ b) - (h @ c) - np.einsum("nh,nh->n", h, v @ W.T)
 
     def hidden_probs(self, v) -> np.ndarray:
-        """p(h_j = 1 | v) = sigmoid(c_j + W_j v): v (N, V) -> (N, H)."""
+        """p(h_j = 1 | x) = sigmoid(z_j), z = W x + b: x (N, D) -> (N, H)."""
         v = self._visible(v, "hidden_probs")
         W, _, c = self._params(v.dtype)
         return sigmoid(v @ W.T + c)
 
     def visible_probs(self, h) -> np.ndarray:
-        """p(v_k = 1 | h) = sigmoid(b_k + h W_:k): h (N, H) -> (N, V)."""
+        """p(x_i = 1 | h) = sigmoid(b_vis,i + (W^T h)_i): h (N, H) -> (N, D)."""
         h = self._hidden(h, "visible_probs")
         W, b, _ = self._params(h.dtype)
         return sigmoid(h @ W + b)
 
     def sample_hidden(self, v, rng) -> tuple[np.ndarray, np.ndarray]:
-        """(p(h | v), a 0/1 sample of h), both (N, H)."""
+        """(p(h | x), a 0/1 sample of h), both (N, H); x is (N, D)."""
         p = self.hidden_probs(v)
         return p, (_rng(rng).random(p.shape) < p).astype(p.dtype)
 
     def sample_visible(self, h, rng) -> tuple[np.ndarray, np.ndarray]:
-        """(p(v | h), a 0/1 sample of v), both (N, V)."""
+        """(p(x | h), a 0/1 sample of x), both (N, D); h is (N, H)."""
         p = self.visible_probs(h)
         return p, (_rng(rng).random(p.shape) < p).astype(p.dtype)
 
     def gibbs(self, v, steps: int, rng) -> tuple[np.ndarray, np.ndarray]:
-        """``steps`` rounds of block Gibbs sampling v -> h -> v', from each row of ``v``.
+        """``steps`` rounds of block Gibbs sampling x -> h -> x', from each row of ``v`` (= x).
 
-        Returns the last 0/1 sample of v (N, V) and the probabilities p(v | h) it was drawn
-        from (N, V), the usual picture of a chain's state.
+        Returns the last 0/1 sample of x (N, D) and the probabilities p(x | h) it was drawn
+        from (N, D), the usual picture of a chain's state.
         """
         steps = _positive_int(steps, "RBM.gibbs", "steps")
         rng = _rng(rng)
         v = self._visible(v, "gibbs")
         p = v
         for _ in range(steps):
-            _, h = self.sample_hidden(v, rng)                   # (N, H)
-            p, v = self.sample_visible(h, rng)                  # (N, V)
+            _, h = self.sample_hidden(v, rng)                   # (N, H)  h ~ p(h | x)
+            p, v = self.sample_visible(h, rng)                  # (N, D)  x ~ p(x | h)
         return v, p
 
     def init_visible_bias(self, x) -> RBM:
@@ -152,25 +152,28 @@ class RBM(Layer):
 
     # -- the layer: free energy and its gradient ---------------------------------------------
     def forward(self, v):
-        """F(v) = -b.v - sum_j softplus(c_j + W_j v): v (N, V) -> (N,)."""
+        """F(x) = -b_vis.x - sum_j softplus(z_j), z = W x + b: x (N, D) -> (N,).
+
+        (In the code, v is x, b is b_vis and c is the hidden bias b.)"""
         v = self._visible(v, "forward")
         W, b, c = self._params(v.dtype)
-        a = v @ W.T + c                                         # (N, H) hidden pre-activations
+        a = v @ W.T + c                                         # (N, H) z = W x + b
         self._cache = (v, a)
         return -(v @ b) - _softplus(a).sum(axis=1)              # (N,)
 
     def backward(self, grad_output):
-        """g (N,) -> dL/dv (N, V), with dL/dF_n = g_n. Derivatives of F(v):
-        dF/db = -v, dF/dc = -sigmoid(a), dF/dW = -sigmoid(a) v^T, dF/dv = -b - W^T sigmoid(a).
+        """g (N,) -> dL/dx (N, D), with dL/dF_n = g_n. Derivatives of F(x), z = W x + b:
+        dF/db_vis = -x, dF/db = -sigmoid(z), dF/dW = -sigmoid(z) x^T,
+        dF/dx = -b_vis - W^T sigmoid(z). (In the code v = x, a = z, b = b_vis, c = b.)
         """
         v, a = self._saved()
         g = self._check_grad(grad_output, (len(v),), "RBM").astype(v.dtype, copy=False)  # (N,)
         W, b, _ = self._params(v.dtype)
-        s = g[:, None] * sigmoid(a)                             # (N, H)  g_n sigmoid(a_nj)
-        self.weight.accumulate(-(s.T @ v))                      # (H, V)  -sum_n g_n s_n v_n^T
-        self.visible_bias.accumulate(-(g @ v))                  # (V,)    -sum_n g_n v_n
+        s = g[:, None] * sigmoid(a)                             # (N, H)  g_n sigmoid(z_nj)
+        self.weight.accumulate(-(s.T @ v))                      # (H, D)  -sum_n g_n s_n x_n^T
+        self.visible_bias.accumulate(-(g @ v))                  # (D,)    -sum_n g_n x_n
         self.hidden_bias.accumulate(-s.sum(axis=0))             # (H,)    -sum_n g_n s_n
-        return -(g[:, None] * b) - s @ W                        # (N, V)  -g_n (b + W^T s_n)
+        return -(g[:, None] * b) - s @ W                        # (N, D)  -g_n (b_vis + W^T s_n)
 
     def free_energy(self, v) -> np.ndarray:
         """F(v) for each row, (N, V) -> (N,), storing nothing for backward."""

@@ -1,7 +1,7 @@
 """English-Spanish sentence pairs for the Neural Machine Translation chapter: short verses of
-the Spanish Reina-Valera 1909 and the World English Bible, aligned verse by verse, shipped with
-the package and checked at every load. Also the tokeniser, the vocabulary and the padded
-batches a sequence-to-sequence model reads.
+the Spanish Reina-Valera 1909 and text derived from the World English Bible, aligned verse
+by verse, shipped with the package and checked at every load. Also the tokeniser, the
+vocabulary and the padded batches a sequence-to-sequence model reads.
 
     corpus = parallel_corpus()                  # es -> en, offline
     corpus.train[0]                             # (Spanish verse, English verse)

@@ -41,6 +41,12 @@ _CORPUS_CASES = [
       "the earth was formless and empty"]),
     (["jesus wept", "jesus wept and said to them"],
      ["jesus wept", "jesus answered and said to them"]),
+    # no 4-gram matches anywhere (lower orders do match): 0 without smoothing
+    (["the cat sat on a mat", "god said let light be"],
+     ["the cat is on the mat", "and god said let there be light"]),
+    # one sentence too short to have any 4-gram, the other matching fully
+    (["and god said let there be light", "amen"],
+     ["and god said let there be light", "amen amen"]),
 ]
 
 
@@ -80,7 +86,11 @@ def check_corpus_bleu(bleu) -> None:
     for hyps, refs in _CORPUS_CASES:
         h, r = [_tokens(x) for x in hyps], [_tokens(x) for x in refs]
         expected = corpus_bleu(h, r, smooth="none").score
-        got = bleu([list(x) for x in h], [list(x) for x in r])
+        try:
+            got = bleu([list(x) for x in h], [list(x) for x in r])
+        except (ValueError, ZeroDivisionError, OverflowError) as error:
+            raise AssertionError(f"hypotheses {hyps}, references {refs}: raised "
+                                 f"{type(error).__name__}: {error} (a zero count?)") from error
         if not isinstance(got, int | float) and not hasattr(got, "__float__"):
             raise AssertionError(f"return a number, got {type(got).__name__}")
         if not math.isclose(float(got), expected, rel_tol=1e-9, abs_tol=1e-9):

@@ -70,13 +70,14 @@ def check_sharpen_backward(sharpen_backward):
     Shape: w, grad (N, S) with w >= 0; gamma (N, 1) >= 1 -> dw (N, S), dgamma (N, 1), in w's
     dtype. Compared with the engine's ``sharpen`` backward on: gamma = 1 (the identity on a
     normalised w, whose gradient is still not grad), large gamma, zero entries of w (0 log 0
-    counts as 0), one slot, and float32."""
+    counts as 0; at gamma = 1 the derivative there is not 0), one slot, and float32."""
     rng = np.random.default_rng(32)
     cases = 0
     for n, s, gmin, gmax, zeros, dtype in [(3, 5, 1.0, 1.0, False, np.float64),
                                            (4, 6, 1.0, 4.0, False, np.float64),
                                            (2, 7, 8.0, 20.0, False, np.float64),
                                            (3, 6, 1.5, 3.0, True, np.float64),
+                                           (3, 6, 1.0, 1.0, True, np.float64),
                                            (2, 1, 1.0, 3.0, False, np.float64),
                                            (3, 5, 1.0, 4.0, False, np.float32)]:
         w = _weighting(rng, n, s, dtype, zeros)
