@@ -237,14 +237,9 @@ def comparison_run(dbn: DBN, x, y, x_test, y_test, *, labels: int, method: str, 
 def pretrained() -> tuple[DBN, dict]:
     """The DBN that ``scripts/train_dbn.py`` pretrained on the 4,000 shipped MNIST training
     digits (float32), after checking the file's sha256, and the record of its training."""
-    from deepglossary.data.mnist import sha256
+    from deepglossary.data.files import checked_file
 
-    if not WEIGHTS.exists():
-        raise FileNotFoundError(f"{WEIGHTS} is missing: reinstall the package or run "
-                                "scripts/train_dbn.py")
-    if sha256(WEIGHTS) != WEIGHTS_SHA256:
-        raise ValueError(f"{WEIGHTS} does not match its recorded sha256: reinstall the "
-                         "package or rerun scripts/train_dbn.py")
+    checked_file(WEIGHTS, WEIGHTS, WEIGHTS_SHA256, made_by="scripts/train_dbn.py")
     with np.load(WEIGHTS) as archive:
         record = json.loads(str(archive["record"]))
         dbn = DBN(record["sizes"], dtype=np.float32, rng=0)

@@ -371,14 +371,9 @@ def pretrained() -> tuple[dict, dict]:
     ``models`` (name -> :class:`RBM`: ``"cd1"`` and ``"pcd"``, 784 x 256 MNIST RBMs in
     float32, and ``"bas-<config>"``, the bars-and-stripes RBMs) and ``record`` (the recipes,
     the seconds, and the bars-and-stripes log-likelihood curves as lists)."""
-    from deepglossary.data.mnist import sha256
+    from deepglossary.data.files import checked_file
 
-    if not WEIGHTS.exists():
-        raise FileNotFoundError(f"{WEIGHTS} is missing: reinstall the package or run "
-                                "scripts/train_rbm.py")
-    if sha256(WEIGHTS) != WEIGHTS_SHA256:
-        raise ValueError(f"{WEIGHTS} does not match its recorded sha256: reinstall the "
-                         "package or rerun scripts/train_rbm.py")
+    checked_file(WEIGHTS, WEIGHTS, WEIGHTS_SHA256, made_by="scripts/train_rbm.py")
     models = {}
     with np.load(WEIGHTS) as archive:
         record = json.loads(str(archive["record"]))

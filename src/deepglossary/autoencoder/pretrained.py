@@ -17,11 +17,9 @@ def pretrained_2d() -> tuple[Autoencoder, dict]:
     """The autoencoder with a 2-D code trained by ``scripts/train_autoencoder.py`` on the 4,000
     shipped MNIST training digits (784 -> 128 ReLU -> 2 -> 128 ReLU -> 784 logits, float32),
     and the record of its training (recipe, seconds, final loss, test error)."""
-    from deepglossary.data.mnist import sha256
+    from deepglossary.data.files import checked_file
 
-    if sha256(WEIGHTS_2D) != WEIGHTS_2D_SHA256:
-        raise ValueError(f"{WEIGHTS_2D} does not match its recorded sha256: reinstall the "
-                         "package or rerun scripts/train_autoencoder.py")
+    checked_file(WEIGHTS_2D, WEIGHTS_2D, WEIGHTS_2D_SHA256, made_by="scripts/train_autoencoder.py")
     with np.load(WEIGHTS_2D) as archive:
         record = json.loads(str(archive["record"]))
         model = undercomplete(784, 2, tuple(record["hidden"]), dtype=np.float32, rng=0)

@@ -16,16 +16,22 @@ def sha256(path) -> str:
     return digest.hexdigest()
 
 
-def checked_file(path, shipped, shipped_sha256: str, expected_sha256: str | None = None):
+def checked_file(path, shipped, shipped_sha256: str, expected_sha256: str | None = None, *,
+                 made_by: str | None = None):
     """``path`` (default ``shipped``) as a Path, after checking that its sha256 is
     ``expected_sha256`` (default ``shipped_sha256``, the hash recorded for the shipped file).
 
-    Raises ``ValueError`` naming the file and both hashes when they differ.
+    Raises ``FileNotFoundError`` when the file is missing and ``ValueError`` naming the file
+    and both hashes when they differ; ``made_by`` (a script of ``scripts/``) is named in both
+    messages as the way to make the file again.
     """
     path = pathlib.Path(shipped if path is None else path)
     expected = shipped_sha256 if expected_sha256 is None else expected_sha256
+    remedy = "reinstall the package" + (f" or rerun {made_by}" if made_by else "")
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: {remedy} (nothing is downloaded)")
     got = sha256(path)
     if got != expected:
         raise ValueError(f"{path} has sha256 {got}, but {expected} was recorded for it: the "
-                         "file is damaged or altered; reinstall the package")
+                         f"file is damaged or altered; {remedy}")
     return path
