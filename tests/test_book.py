@@ -78,6 +78,14 @@ class TestChapter:
         twice = sorted({k for k in keys if keys.count(k) > 1})
         assert not twice, f"glued more than once: {twice}"
 
+    def test_every_cell_has_a_unique_id(self, path):
+        """nbformat 4.5 wants an id on every cell (a missing one is a warning in every build now,
+        an error in future nbformat versions); a cell added by hand often has none."""
+        found = [c.get("id") for c in cells(path)]
+        missing = [i for i, v in enumerate(found) if v is None]
+        assert not missing, f"cells without an id: {missing}"
+        assert len(set(found)) == len(found), "two cells share an id"
+
     def test_every_code_cell_has_code(self, path):
         """An empty or comments-only code cell shows as a stray box in the book (a placeholder
         left where the setup cell was meant to go, for instance)."""
