@@ -20,5 +20,12 @@ def compare(name: str, got, expected, *, case: str, rtol: float = 1e-8, atol: fl
                              f"expected:\n{exp_arr}\ngot:\n{got_arr}")
 
 
+def dtype_ok(name: str, got, dtype, case: str) -> None:
+    """Raise AssertionError unless ``got`` has ``dtype`` (a float32 answer must stay float32)."""
+    got = np.asarray(got)
+    if got.dtype != dtype:
+        raise AssertionError(f"{name} has dtype {got.dtype}, expected {np.dtype(dtype)} ({case})")
+
+
 def passed(what: str, cases: int) -> None:
     print(f"✓ {what}: correct on all {cases} test cases.")

@@ -11,17 +11,11 @@ float32 (the result keeps the table's dtype).
 import numpy as np
 
 from deepglossary import nn
-from deepglossary.exercises import compare, passed
+from deepglossary.exercises import compare, dtype_ok, passed
 
 
 def _tol(dtype):
     return dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
-
-
-def _dtype_ok(name, got, dtype, case):
-    if np.asarray(got).dtype != dtype:
-        raise AssertionError(f"{name} has dtype {np.asarray(got).dtype}, expected "
-                             f"{np.dtype(dtype)} ({case})")
 
 
 def check_embedding_backward(embedding_backward):
@@ -52,7 +46,7 @@ def check_embedding_backward(embedding_backward):
         case = f"{what}: ids of shape {shape}, {num} rows, H={width}, padding_idx={pad}"
         got = embedding_backward(ids.copy(), g.copy(), num, pad)
         compare("grad of the table", got, layer.weight.grad, case=case, **_tol(dtype))
-        _dtype_ok("grad of the table", got, dtype, case)
+        dtype_ok("grad of the table", got, dtype, case)
     return passed("embedding backward", len(cases))
 
 
@@ -82,5 +76,5 @@ def check_bag_mean(bag_mean):
         with np.errstate(all="ignore"):
             got = bag_mean(layer.weight.data.copy(), ids.copy(), offsets.copy())
         compare("bag means", got, expected, case=case, **_tol(dtype))
-        _dtype_ok("bag means", got, dtype, case)
+        dtype_ok("bag means", got, dtype, case)
     return passed("bag mean", len(cases))

@@ -12,7 +12,7 @@ state.
 import numpy as np
 
 from deepglossary import nn
-from deepglossary.exercises import compare, passed
+from deepglossary.exercises import compare, dtype_ok, passed
 
 # (N examples, D inputs, H hidden units, scale of the weights, dtype)
 _SIZES = [(3, 4, 5, 1.0, np.float64), (1, 2, 3, 1.0, np.float64), (4, 3, 1, 1.0, np.float64),
@@ -29,12 +29,6 @@ def _cell(cls, d, hid, scale, dtype, rng):
     for p, w in zip((cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh), weights):
         p.data = w.copy()
     return cell, weights
-
-
-def _dtype_ok(name, got, dtype, case):
-    got = np.asarray(got)
-    if got.dtype != dtype:
-        raise AssertionError(f"{name} has dtype {got.dtype}, expected {np.dtype(dtype)} ({case})")
 
 
 def _tol(dtype):
@@ -75,7 +69,7 @@ def check_lstm_step_backward(lstm_step_backward):
             for name, a, b in zip(("dx", "dh", "dc", "dweight_ih", "dweight_hh", "dbias"),
                                   got, expected):
                 compare(name, a, b, case=case, **_tol(dtype))
-                _dtype_ok(name, a, dtype, case)
+                dtype_ok(name, a, dtype, case)
             cases += 1
     return passed("LSTM step backward", cases)
 
@@ -199,6 +193,6 @@ def check_gru_step_backward(gru_step_backward):
         for name, a, b in zip(("dx", "dh", "dweight_ih", "dweight_hh", "dbias_ih", "dbias_hh"),
                               got, expected):
             compare(name, a, b, case=case, **_tol(dtype))
-            _dtype_ok(name, a, dtype, case)
+            dtype_ok(name, a, dtype, case)
         cases += 1
     return passed("GRU step backward", cases)

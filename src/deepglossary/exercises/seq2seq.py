@@ -13,19 +13,13 @@ gradient left at the PAD positions, a log-softmax without the max subtracted (lo
 import numpy as np
 
 from deepglossary import nn
-from deepglossary.exercises import compare, passed
+from deepglossary.exercises import compare, dtype_ok, passed
 from deepglossary.losses import CrossEntropy
 from deepglossary.models.seq2seq import encoder
 
 
 def _tol(dtype):
     return dict(rtol=1e-4, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
-
-
-def _dtype_ok(name, got, dtype, case):
-    if np.asarray(got).dtype != dtype:
-        raise AssertionError(f"{name} has dtype {np.asarray(got).dtype}, expected "
-                             f"{np.dtype(dtype)} ({case})")
 
 
 def check_last_state(last_state):
@@ -51,7 +45,7 @@ def check_last_state(last_state):
         case = f"N={n}, S={s}, H={hid}, lengths {lengths.tolist()}, {np.dtype(dtype).name}"
         got = last_state(outputs.copy(), lengths.copy())
         compare("last state", got, h_n[0], case=case, **_tol(dtype))
-        _dtype_ok("last state", got, dtype, case)
+        dtype_ok("last state", got, dtype, case)
         cases += 1
     return passed("each sequence's last state", cases)
 
@@ -91,6 +85,6 @@ def check_masked_loss(masked_loss):
             raise AssertionError("return a pair (loss, grad)")
         compare("loss", got[0], expected, case=case, **_tol(dtype))
         compare("grad", got[1], grad, case=case, **_tol(dtype))
-        _dtype_ok("grad", got[1], dtype, case)
+        dtype_ok("grad", got[1], dtype, case)
         cases += 1
     return passed("masked cross-entropy", cases)
