@@ -26,7 +26,7 @@ def same(name, **kwargs):
 
 def check(name, seed, **kwargs):
     report = optimizer_against_torch(*same(name, **kwargs), seed=seed)
-    assert report.max_error < 1e-10 and len(report.rows) == 4
+    assert report.max_error < 1e-10 and len(report.rows_on("cpu")) == 4
 
 
 @settings(max_examples=25)

@@ -27,7 +27,8 @@ def test_dropout_matches_torch_with_its_own_mask(dtype, p, seed, shape):
         torch.manual_seed(seed)
         return torch.nn.functional.dropout(t, p, training=True)
 
-    assert against_torch(ours, theirs, x).ok
+    # the CPU generator drew the mask: on a GPU torch would draw another
+    assert against_torch(ours, theirs, x, devices=["cpu"]).ok
 
 
 @pytest.mark.parametrize("p", [0.0, 1.0])

@@ -92,3 +92,21 @@ def test_torch_twin_builds_matching_modules():
     assert against_torch(MLP([4, 6, 2]), torch_twin(MLP([4, 6, 2])), x).ok
     with pytest.raises(TypeError, match="no torch twin"):
         torch_twin(nn.BatchNorm(3))
+
+
+def test_full_float32_turns_tf32_off_and_restores_it():
+    """On a GPU, TF32 would make torch's float32 reference wrong by ~1e-3: it is off while
+    torch computes one, and the user's settings come back afterwards."""
+    import torch
+
+    from deepglossary.verify import full_float32
+
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    try:
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        with full_float32():
+            assert not torch.backends.cuda.matmul.allow_tf32
+            assert not torch.backends.cudnn.allow_tf32
+        assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
