@@ -1,12 +1,13 @@
 # make test: create .venv, install everything, run the unit tests and execute every notebook.
 # make book: the same set-up, then build the HTML book (every notebook executed, warnings fatal).
 # make times: the same set-up, then time every notebook against its budget (a benchmark).
+# make student: the same set-up, then the student notebooks and nbgrader sources of every chapter.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test book times lint sync clean
+.PHONY: test book times lint sync student clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,11 @@ times: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests tools benchmarks scripts conftest.py
+
+# The instructor kit: every chapter as a student notebook (solutions removed, coding exercises
+# stubbed) in _build/student/, and as an nbgrader source in _build/nbgrader/source/.
+student: $(STAMP)
+	$(BIN)/python tools/student.py
 
 # After editing a chapter: write the shared setup cell into every notebook, strip outputs.
 sync: $(STAMP)
