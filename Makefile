@@ -1,13 +1,14 @@
 # make test: create .venv, install everything, run the unit tests and execute every notebook.
 # make book: the same set-up, then build the HTML book (every notebook executed, warnings fatal).
 # make times: the same set-up, then time every notebook against its budget (a benchmark).
+# make bench: the same set-up, then ours against torch for every layer family (a few minutes).
 # make student: the same set-up, then the student notebooks and nbgrader sources of every chapter.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test book times lint sync student clean
+.PHONY: test book times bench lint sync student clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +33,10 @@ book: $(STAMP)
 
 times: $(STAMP)
 	$(BIN)/python benchmarks/notebook_times.py
+
+# Ours against torch on the CPU, every layer family (benchmarks/results/bench.csv, the appendix).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests tools benchmarks scripts conftest.py

@@ -17,6 +17,8 @@ ANATOMY = ["## Intuition", "## Derivation", "## Implementation", "## Verificatio
            "## Experiment", "## In PyTorch", "## Exercises", "## References"]
 # Pages of the book that are not chapters (markdown, listed in _toc.yml before the parts).
 PAGES = ["book/notation"]
+# Notebook pages that are not chapters (no chapter anatomy), listed in _toc.yml before the parts.
+GUIDES = ["book/instructors"]
 # Calls that compare two computations and return a result instead of raising on disagreement,
 # and comparisons that only produce a boolean: a cell using one must assert or raise, or the
 # reader sees "agree" printed whether they agree or not.
@@ -42,7 +44,7 @@ def toc_files():
     """The chapters (notebooks) listed in _toc.yml, in reading order; not the other pages."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     return [ch["file"] for part in toc["parts"] for ch in part["chapters"]
-            if ch["file"] not in PAGES]
+            if ch["file"] not in PAGES + GUIDES]
 
 
 def test_notation_page_is_in_the_book():
@@ -51,6 +53,18 @@ def test_notation_page_is_in_the_book():
     for page in PAGES:
         assert page in listed and (ROOT / (page + ".md")).exists()
     assert listed.index("book/notation") < min(listed.index(f) for f in toc_files())
+
+
+def test_guides_are_in_the_book_before_the_chapters():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    listed = [ch["file"] for part in toc["parts"] for ch in part["chapters"]]
+    for page in GUIDES:
+        assert page in listed and (ROOT / (page + ".ipynb")).exists()
+        assert listed.index(page) < min(listed.index(f) for f in toc_files())
+        guide = cells(ROOT / (page + ".ipynb"))
+        assert all(not c.get("outputs") and c.get("execution_count") is None
+                   for c in guide if c["cell_type"] == "code"), "store it without outputs"
+        assert len({c["id"] for c in guide}) == len(guide), "unique cell ids"
 
 
 def test_there_are_chapters():

@@ -67,7 +67,9 @@ def setup_source() -> str:
 
 
 def notebooks() -> list[pathlib.Path]:
-    return sorted(p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in
+    """The chapters: the notebooks of the parts' folders (``book/<part>/<slug>.ipynb``), not
+    the guides at the book's root (``book/instructors.ipynb``), which have no setup cell."""
+    return sorted(p for p in (ROOT / "book").glob("*/*.ipynb") if ".ipynb_checkpoints" not in
                   p.parts)
 
 
