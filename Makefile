@@ -1,14 +1,17 @@
 # make test: create .venv, install everything, run the unit tests and execute every notebook.
 # make book: the same set-up, then build the HTML book (every notebook executed, warnings fatal).
 # make times: the same set-up, then time every notebook against its budget (a benchmark).
+# make check-html: after make book, every page in headless Chromium with the network cut off.
 # make bench: the same set-up, then ours against torch for every layer family (a few minutes).
 # make student: the same set-up, then the student notebooks and nbgrader sources of every chapter.
 PYTHON ?= python3
+# Precomputed figures per explore() widget in the built book (0: a static default figure only).
+FRAMES ?= 24
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test book times bench lint sync student clean
+.PHONY: test book check-html times bench lint sync student clean
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +29,15 @@ test: $(STAMP)
 # first cell would pay for it on a fresh machine.
 book: $(STAMP)
 	$(BIN)/python -c "import matplotlib.pyplot, torch, deepglossary"
-	@OPENBLAS_NUM_THREADS=1 $(BIN)/jupyter-book build . --all -W --keep-going \
+	@OPENBLAS_NUM_THREADS=1 DG_BOOK_FRAMES=$(FRAMES) $(BIN)/jupyter-book build . --all -W --keep-going \
 	  || { find _build/html/reports -name '*.log' 2>/dev/null | while read -r log; do \
 	         echo "==== failed: $$log"; cat "$$log"; done; exit 1; }
 	@echo "Open: file://$(CURDIR)/_build/html/index.html"
+
+# The built book in headless Chromium with no network (formulas, images, links, solutions,
+# widgets, console errors); screenshots in _build/screenshots. Needs Debian's chromium.
+check-html: $(STAMP)
+	$(BIN)/python tools/check_html.py _build/html --screenshots _build/screenshots
 
 times: $(STAMP)
 	$(BIN)/python benchmarks/notebook_times.py

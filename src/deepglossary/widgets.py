@@ -1,12 +1,15 @@
 """Interactive figures for the chapters.
 
 ``explore(draw, rate=(0.0, 1.0, 0.1), ...)`` shows one control per keyword and the figure
-``draw(**values)`` returns. The first figure is an ordinary output, so the HTML book shows
-it as a static picture; in a live notebook (Jupyter, Colab) moving a control redraws it in
-place.
+``draw(**values)`` returns. In a live notebook (Jupyter, Colab) moving a control redraws it in
+place. When the book is built (``DG_BOOK_FRAMES`` set, see ``deepglossary.frames``), the figure
+is drawn in advance for a small grid of control values, and the page gets HTML controls that
+switch between those pictures with no kernel.
 """
 
 import inspect
+
+from deepglossary import frames
 
 
 def _control(name, spec, default):
@@ -58,6 +61,12 @@ def explore(draw, **controls):
         fig = draw(**{name: c.value for name, c in widgets.items()})
         plt.close(fig)
         return fig
+
+    limit = frames.budget()
+    if limit is not None:        # building the book: precomputed frames, no kernel needed
+        page, _ = frames.render(draw, widgets, limit)
+        display(HTML(page))
+        return Exploration(widgets, None)
 
     panel = w.HBox(list(widgets.values()), layout=w.Layout(flex_flow="row wrap"))
     display(panel)
