@@ -212,3 +212,8 @@ class NLL(Layer):
         grad = np.zeros(shape, dtype=dtype)
         grad[np.arange(shape[0]), t] = -loss_grad(grad_output, dtype, "NLL") / shape[0]
         return grad
+
+
+# Noise-contrastive estimation and negative sampling live in their own module (last, so that
+# importing either module first works).
+from deepglossary.nce.loss import NCE, NegativeSampling  # noqa: E402, F401
