@@ -103,3 +103,31 @@ def test_a_student_notebook_runs_to_its_first_stub(tmp_path):
     ran = [i for i, c in enumerate(book.cells) if c.get("cell_type") == "code"
            and c.get("execution_count")]
     assert max(ran) == first_checker                                 # it stopped right there
+
+
+def test_nbgrader_accepts_a_chapter(tmp_path):
+    """nbgrader's own generate_assignment turns a chapter's nbgrader source into its student
+    version: the solution region becomes nbgrader's stub, the checker stays locked. Runs where
+    nbgrader is installed (pip install nbgrader; it is not a requirement of the book)."""
+    import shutil
+    import subprocess
+
+    nbgrader = shutil.which("nbgrader")
+    if nbgrader is None:
+        pytest.skip("nbgrader is not installed here")
+    source = tmp_path / "source" / "softmax"
+    source.mkdir(parents=True)
+    nb = instructor.nbgrader_source(load(ROOT / "book" / "blocks" / "softmax.ipynb"),
+                                    "blocks/softmax")
+    (source / "softmax.ipynb").write_text(json.dumps(nb))
+    (tmp_path / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.root = {str(tmp_path)!r}\n")
+    env = dict(__import__("os").environ)
+    env["PATH"] = f"{pathlib.Path(nbgrader).parent}:{env['PATH']}"
+    done = subprocess.run([nbgrader, "generate_assignment", "softmax", "--force"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    release = json.loads((tmp_path / "release" / "softmax" / "softmax.ipynb").read_text())
+    text = "\n".join("".join(c["source"]) for c in release["cells"])
+    assert "e / e.sum(axis=-1, keepdims=True)" not in text and "### BEGIN SOLUTION" not in text
+    assert text.count("raise NotImplementedError()") == 2

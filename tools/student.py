@@ -27,7 +27,7 @@ from deepglossary import instructor  # noqa: E402
 def chapters() -> list[pathlib.Path]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     return [ROOT / (ch["file"] + ".ipynb") for part in toc["parts"] for ch in part["chapters"]
-            if (ROOT / (ch["file"] + ".ipynb")).exists()]
+            if (ROOT / (ch["file"] + ".ipynb")).exists() and ch["file"].count("/") == 2]
 
 
 def write(nb, path: pathlib.Path) -> None:
