@@ -1,16 +1,20 @@
 """Symbolic expressions, Theano's way: typed variables, operations, and the graph they make.
 
 A :class:`Variable` stands for an array that does not exist yet. It has a :class:`TensorType`
-(a dtype and a number of dimensions, ``ndim``; the shape is only known when the function
-runs) and, unless it is an input, an ``owner``: the :class:`Apply` node of the operation
-that computes it from its ``inputs``. Calling an operation on variables computes nothing: it
-adds a node to the graph. ``x * y + exp(x)`` is three nodes, and the two uses of ``x`` are the
-same object, so the graph shares sub-expressions instead of copying them.
+(a dtype and, per axis, a ``broadcastable`` flag, whose length is ``ndim``; the shape is only
+known when the function runs) and, unless it is an input, an ``owner``: the :class:`Apply`
+node of the operation that computes it from its ``inputs``. Calling an operation on variables
+computes nothing: it adds a node to the graph. ``x * y + exp(x)`` is three nodes, and the two
+uses of ``x`` are the same object, so the graph shares sub-expressions instead of copying them.
 
-Broadcasting follows NumPy's rules (trailing axes aligned, size-1 axes stretched). Because a
-type records no shape, the gradients of a broadcast sum back over the stretched axes with an
-operation that reads the shapes when the function runs (:class:`ReduceLike`); Theano instead
-recorded which axes may broadcast in the type (its ``broadcastable`` pattern).
+Broadcasting follows NumPy's rules (trailing axes aligned, size-1 axes stretched), restricted
+as in Theano by the type's ``broadcastable`` pattern: an axis may stretch only where the type
+says it has length 1 (a missing leading axis always may), and elementwise operations check
+this when they run. So the type tells, before anything runs, along which axes an input is
+stretched, and the gradient of a broadcast sums back over exactly those axes with
+:class:`~deepglossary.frameworks.theano.structural.SumTo`; the gradient of a sum copies the
+adjoint back to the input's run-time shape with
+:class:`~deepglossary.frameworks.theano.structural.BroadcastLike`.
 
 Every operation (an :class:`Op`) has ``perform`` (NumPy arrays in, one array out) and
 ``grad(inputs, output, g)``, which returns each input's gradient *as new symbolic

@@ -7,6 +7,7 @@ from deepglossary.frameworks.theano import ops
 from deepglossary.frameworks.theano.graph import Constant, SharedVariable, Variable, ancestors
 
 _INFIX = {ops.Add: "+", ops.Sub: "-", ops.Mul: "*", ops.TrueDiv: "/", ops.Pow: "**"}
+_COMMUTATIVE = (ops.Add, ops.Mul, ops.Maximum)   # the others get their edges numbered
 
 
 def _leaf(v: Variable) -> str:
@@ -94,7 +95,8 @@ def _label(v: Variable) -> str:
 def draw_graph(outputs, ax=None, title: str | None = None):
     """Draw the graph of ``outputs`` with matplotlib: leaves (inputs, shared variables,
     constants) as rounded boxes on the left, operations as boxes, arrows from each input to
-    its user; an output is outlined in red. Returns the axes."""
+    its user, numbered 0, 1, ... where the order of the operands matters (``a - b``: 0 is
+    ``a``); an output is outlined in red. Returns the axes."""
     import matplotlib.pyplot as plt
 
     outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
@@ -107,10 +109,19 @@ def draw_graph(outputs, ax=None, title: str | None = None):
     for v in items:
         if v.owner is not None:
             x1, y1 = where[id(v)]
-            for i in v.owner.inputs:
+            inputs = v.owner.inputs
+            ordered = len(inputs) > 1 and type(v.owner.op) not in _COMMUTATIVE
+            for k, i in enumerate(inputs):
                 x0, y0 = where[id(i)]
+                repeat = sum(j is i for j in inputs[:k])        # the same input used twice:
+                bend = 0.3 * repeat * (-1) ** repeat            # bend the second arrow apart
                 ax.annotate("", xy=(x1 - 0.55, y1), xytext=(x0 + 0.55, y0),
-                            arrowprops=dict(arrowstyle="->", color="0.4", lw=0.9))
+                            arrowprops=dict(arrowstyle="->", color="0.4", lw=0.9,
+                                            connectionstyle=f"arc3,rad={bend}"))
+                if ordered:                                     # operand order: 0 - 1, 0 / 1
+                    tx, ty = x0 + 0.55 + 0.8 * (x1 - x0 - 1.1), y0 + 0.8 * (y1 - y0)
+                    ax.text(tx, ty + 0.12 - 0.3 * bend, str(k), fontsize=6.5, color="0.2",
+                            ha="center", va="center")
     for v in items:
         x, y = where[id(v)]
         label = _label(v)
