@@ -32,7 +32,7 @@ def colab(tmp_path_factory):
                     "git URL)")
     where = tmp_path_factory.mktemp("colab")
     clone = where / "repository"
-    run("git", "clone", "--quiet", "--depth", "1", f"file://{ROOT}", clone, timeout=300)
+    run("git", "clone", "--quiet", ROOT, clone, timeout=300)    # not shallow: pip clones it
     venv = where / "venv"
     run(sys.executable, "-m", "venv", venv, timeout=300)
     python = venv / "bin" / "python"

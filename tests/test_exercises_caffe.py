@@ -23,19 +23,37 @@ def ceil_without_clip(size, kernel, stride, pad):
     return math.ceil((size + 2 * pad - kernel) / stride) + 1
 
 
+def torch_ceil_mode(size, kernel, stride, pad):          # torch's ceil_mode=True rule
+    out = -(-(size + 2 * pad - kernel) // stride) + 1
+    if (out - 1) * stride >= size + pad:                    # drops the last window, pad or not
+        out -= 1
+    return out
+
+
 def float_size(size, kernel, stride, pad):
     return float(right_size(size, kernel, stride, pad))
 
 
 def test_right_size_passes(capsys):
     check_pooled_size(right_size)
-    assert "10 test cases" in capsys.readouterr().out
+    assert "12 test cases" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong", [floor_size, ceil_without_clip, float_size])
+@pytest.mark.parametrize("wrong", [floor_size, ceil_without_clip, torch_ceil_mode,
+                                   float_size])
 def test_wrong_size_fails(wrong):
     with pytest.raises(AssertionError):
         check_pooled_size(wrong)
+
+
+def test_torch_ceil_mode_rule_is_torchs():
+    """The wrong answer above is really PyTorch's rule, and it differs from Caffe's on 24."""
+    torch = pytest.importorskip("torch")
+    for size, kernel, stride, pad in [(24, 1, 2, 0), (4, 1, 2, 0), (5, 2, 2, 1), (7, 2, 2, 0)]:
+        pool = torch.nn.MaxPool2d(kernel, stride, pad, ceil_mode=True)
+        assert pool(torch.zeros(1, 1, 1, size)).shape[-1] == torch_ceil_mode(size, kernel,
+                                                                             stride, pad)
+    assert (right_size(24, 1, 2, 0), torch_ceil_mode(24, 1, 2, 0)) == (13, 12)
 
 
 def right_step(w, g, v, rate, momentum, weight_decay, lr_mult, decay_mult):

@@ -24,10 +24,31 @@ def right_stop(values, patience, min_delta=0.0):
     return None
 
 
+def right_stop_difference(values, patience, min_delta=0.0):
+    # the prose's wording, "an improvement larger than min_delta", written literally
+    best, wait = np.inf, 0
+    for epoch, value in enumerate(values):
+        wait += 1
+        if best - value > min_delta:
+            best, wait = value, 0
+        elif wait >= patience and epoch > 0:
+            return epoch
+    return None
+
+
 def test_right_answers_pass(capsys):
     check_validation_split(right_split)
     check_stopping_epoch(right_stop)
-    assert capsys.readouterr().out.count("✓") == 2
+    check_stopping_epoch(right_stop_difference)
+    assert capsys.readouterr().out.count("✓") == 3
+
+
+def test_patience_zero_acts_as_one():
+    # Keras's rule: wait is raised before the test, so patience 0 and 1 both stop after the
+    # first epoch without an improvement
+    from deepglossary.exercises.keras import reference_stopping_epoch
+    curve = [1.0, 0.9, 0.95, 0.8, 0.85, 0.7]
+    assert reference_stopping_epoch(curve, 0) == reference_stopping_epoch(curve, 1) == 2
 
 
 @pytest.mark.parametrize("wrong", [

@@ -70,3 +70,21 @@ def test_pruning_checker_rejects_the_whole_graph():
     with pytest.raises(AssertionError):
         ex.check_pruning(lambda f, d: {op.name for op in
                                        (f[0] if isinstance(f, list) else f).graph.operations})
+
+
+def test_pruning_checker_rejects_the_first_fetch_only():
+    def first_only(fetches, feed_dict):
+        return by_hand(fetches[0] if isinstance(fetches, list) else fetches, feed_dict)
+
+    with pytest.raises(AssertionError, match="branches"):
+        ex.check_pruning(first_only)
+
+
+@pytest.mark.parametrize("rule", [
+    lambda op, g: [g],                                         # the identity's rule
+    lambda op, g: [g * ops.step(op.inputs[0])],                # a step: no second derivative
+])
+def test_softplus_checker_says_why_a_derivative_is_missing(rule):
+    with pytest.raises(AssertionError, match="no second derivative reaches"):
+        ex.check_softplus_grad(rule)
+    assert "Softplus" not in ops.OPS

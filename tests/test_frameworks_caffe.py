@@ -232,3 +232,27 @@ def test_a_blob_read_twice_adds_its_diffs():
     np.testing.assert_allclose(two.blobs["ip2"].diff, 1.5 * one.blobs["ip2"].diff, rtol=1e-12)
     np.testing.assert_allclose(two.params["conv1"][0].grad, 1.5 * one.params["conv1"][0].grad,
                                rtol=1e-10)
+
+
+def test_a_convolution_larger_than_its_input_is_refused_at_its_line():
+    text = caffe.LENET_PROTOTXT.replace("kernel_size: 5", "kernel_size: 9")   # conv2 on 10x10
+    text = text.replace("kernel_size: 2\n    stride: 2", "kernel_size: 4\n    stride: 4", 1)
+    with pytest.raises(PrototxtError, match=r"line \d+: a kernel of 9 .* size 5"):
+        lenet(text=text)                    # conv1 24 -> pool1 4/4 gives 5, conv2's 9 > 5
+
+
+def test_relu_slope_mask_and_in_place_output():
+    spec = ('name: "r"\nlayer {\n  name: "x"\n  type: "Input"\n  top: "x"\n'
+            '  input_param { shape { dim: 4 } }\n}\n'
+            'layer {\n  name: "relu"\n  type: "ReLU"\n  bottom: "x"\n  top: "%s"\n'
+            '  relu_param { negative_slope: -0.5 }\n}\n')
+    net = caffe.Net(spec % "y", dtype=np.float64)
+    out = net.forward(x=np.array([-2.0, -1.0, 1.0, 2.0]))
+    np.testing.assert_array_equal(out["y"], [1.0, 0.5, 1.0, 2.0])
+    grad = net.backward(y=np.ones(4))["x"]
+    np.testing.assert_array_equal(grad, [-0.5, -0.5, 1.0, 1.0])
+    with pytest.raises(PrototxtError, match="negative_slope >= 0"):
+        caffe.Net(spec % "x", dtype=np.float64)
+    inplace = caffe.Net((spec % "x").replace("-0.5", "0.1"), dtype=np.float64)
+    out = inplace.forward(x=np.array([-2.0, 3.0]).reshape(2))  # a last layer in place
+    np.testing.assert_allclose(out["x"], [-0.2, 3.0])

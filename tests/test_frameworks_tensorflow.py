@@ -6,7 +6,7 @@ random graphs, float64 and float32, second order too), SGD against torch.optim.S
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from deepglossary.frameworks import tensorflow as tf
@@ -129,13 +129,40 @@ def test_softmax_cross_entropy_gradient_is_exact_for_any_labels():
 
 
 @given(steps=st.lists(st.sampled_from(sorted(STEPS)), max_size=4), end=st.sampled_from(ENDS),
-       n=st.integers(1, 4), k=st.integers(1, 4), m=st.integers(1, 4),
+       n=st.integers(1, 4), k=st.integers(1, 4), m=st.integers(2, 4),
        seed=st.integers(0, 2**16), dtype=st.sampled_from([np.float64, np.float32]))
 def test_gradients_and_second_derivatives_match_torch_autograd(steps, end, n, k, m, seed, dtype):
     rng = np.random.default_rng(seed)
     _, out, xs, feed = random_graph(rng, steps, end, n, k, m, dtype)
     report = gradients_against_torch(out, xs, feed, seed=seed)
     assert report.ok and len(report.rows) == 1 + 2 * len(xs)
+    # only non-vacuous graphs count: the output and every first derivative non-zero on
+    # torch's side (a Relu may zero a tiny batch; second derivatives may be truly zero, e.g.
+    # for a piecewise-linear graph)
+    first = [row.quantity for row in report.rows[:1 + len(xs)]]
+    assume(not set(first) & set(report.zero_reference))
+
+
+def test_few_random_graph_comparisons_are_zero_against_zero():
+    rng = np.random.default_rng(11)
+    n_rows = n_zero = 0
+    for trial in range(12):
+        steps = list(rng.choice(sorted(STEPS), size=rng.integers(1, 5)))
+        n, k, m = rng.integers(1, 5), rng.integers(1, 5), rng.integers(2, 5)
+        _, out, xs, feed = random_graph(rng, steps, ENDS[trial % 4], n, k, m)
+        report = gradients_against_torch(out, xs, feed, seed=trial)
+        n_rows, n_zero = n_rows + len(report.rows), n_zero + len(report.zero_reference)
+    assert n_zero <= 0.15 * n_rows, (n_zero, n_rows)
+
+
+def test_random_graph_refuses_one_class_and_uses_every_input():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="at least 2"):
+        random_graph(rng, ["softmax"], "sum", 3, 2, 1)
+    _, out, xs, _ = random_graph(rng, ["centre rows"], "sum", 3, 2, 3)
+    assert [x.op.name for x in xs] == ["x", "W", "b"]          # no V: no step uses it
+    _, out, xs, _ = random_graph(rng, ["matmul TT"], "mean", 3, 2, 3)
+    assert [x.op.name for x in xs] == ["x", "W", "b", "V"]
 
 
 def test_gradients_are_graph_nodes_and_none_when_disconnected():
@@ -267,3 +294,24 @@ def test_package_import_does_not_import_torch():
     code = ("import sys; from deepglossary.frameworks import tensorflow; "
             "assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_default_seed_is_a_constant_when_the_shape_is_known_as_in_tensorflow():
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(np.float64, (None, 3), name="x")
+        w = tf.Variable(np.ones((3, 2)), name="W")
+        rows = tf.reduce_sum(tf.square(tf.matmul(x, w)), axis=1, name="rows")   # (?,)
+        loss = tf.reduce_mean(rows, name="loss")                                # ()
+        (g_scalar,) = tf.gradients(loss, [w])
+        (g_rows,) = tf.gradients(rows, [w])
+        init = tf.global_variables_initializer()
+    behind_scalar = {op.name for op in tf.ancestors([g_scalar])}
+    behind_rows = {op.type for op in tf.ancestors([g_rows])}
+    assert "loss" not in behind_scalar and "rows" in behind_scalar   # Mean's rule: its input
+    assert "OnesLike" in behind_rows                                 # unknown size: read y
+    sess = tf.Session(graph=graph)
+    sess.run(init)
+    data = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(sess.run(g_scalar, {x: data}),
+                               data.T @ (data @ np.ones((3, 2))), rtol=1e-12)   # 2/N * X^T X W

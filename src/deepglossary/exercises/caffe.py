@@ -2,7 +2,8 @@
 
 ``check_pooled_size`` compares a student's pooled output length with Caffe's rule
 (``frameworks.caffe.caffe_pooled_size``: rounded up, one fewer when the last window would start
-in the padding) on cases where rounding up and rounding down differ, with and without padding.
+in the padding) on cases where rounding up and rounding down differ, with and without
+padding, and where Caffe's rule and PyTorch's ``ceil_mode=True`` differ.
 
 ``check_caffe_sgd_step`` compares a student's one-parameter Caffe SGD update with the
 package's ``SGDSolver`` (verified against a torch transcription in the chapter), on cases that
@@ -15,16 +16,22 @@ import numpy as np
 from deepglossary.exercises import compare, dtype_ok, passed
 from deepglossary.frameworks.caffe.layers import caffe_pooled_size
 
-# (size, kernel, stride, pad): 24 / 2 / 2 is exact; the others need Caffe's ceil or its
-# padding rule
+# (size, kernel, stride, pad). (24, 2, 2, 0), (8, 2, 2, 0), (13, 3, 2, 0) and (1, 1, 1, 0)
+# divide exactly, so floor and ceil agree; (7, 2, 2, 0) and (10, 4, 3, 0) need Caffe's ceil;
+# the padded ones its rule for a window starting in the padding; and (24, 1, 2, 0),
+# (4, 1, 2, 0) (a window smaller than its stride, no padding) are where Caffe keeps a last
+# window starting beyond the input and PyTorch's ceil_mode=True drops it.
 _POOL_CASES = [(24, 2, 2, 0), (8, 2, 2, 0), (13, 3, 2, 0), (7, 2, 2, 0), (6, 3, 3, 1),
-               (5, 3, 2, 1), (28, 3, 2, 1), (1, 1, 1, 0), (10, 4, 3, 0), (5, 2, 2, 1)]
+               (5, 3, 2, 1), (28, 3, 2, 1), (1, 1, 1, 0), (10, 4, 3, 0), (5, 2, 2, 1),
+               (24, 1, 2, 0), (4, 1, 2, 0)]
 
 
 def check_pooled_size(pooled_size):
     """``pooled_size(size, kernel, stride, pad)`` returns Caffe's number of pooling windows
     along one axis of length ``size`` (an int). Tried on cases where floor and ceil differ,
-    with and without padding (where Caffe drops a window that would start in the padding)."""
+    with and without padding (where Caffe drops a window that would start in the padding),
+    and where Caffe differs from PyTorch's ``ceil_mode=True`` (a window smaller than its
+    stride, no padding: Caffe keeps a last window that starts beyond the input)."""
     for size, kernel, stride, pad in _POOL_CASES:
         case = f"size={size}, kernel={kernel}, stride={stride}, pad={pad}"
         got = pooled_size(size, kernel, stride, pad)

@@ -53,10 +53,14 @@ def _stopping_cases():
              ([1.0, 1.1, 0.5], 0, 0.0),                # patience 0: stop at the first miss
              ([1.0, 0.99, 0.98, 0.97, 0.96], 1, 0.05),  # improvements smaller than min_delta
              ([2.0, 1.0, 0.5, 0.25], 3, 0.0)]           # never stops
+    # Random walks on a grid of 0.001, with min_delta 0 or 0.0155, half a grid step off it: no
+    # difference of two values lies within 0.0005 of min_delta, so ``value < best - min_delta``
+    # and ``best - value > min_delta`` agree despite rounding (with 2 decimals and min_delta
+    # 0.02, 1.01 - 0.99 > 0.02 held in floating point and failed a correct answer).
     for _ in range(20):
         walk = 1 + np.cumsum(rng.normal(-0.02, 0.05, 15))
-        cases.append((list(np.round(walk, 2)), int(rng.integers(0, 5)),
-                      float(rng.choice([0.0, 0.02]))))
+        cases.append((list(np.round(walk, 3)), int(rng.integers(0, 5)),
+                      float(rng.choice([0.0, 0.0155]))))
     return cases
 
 

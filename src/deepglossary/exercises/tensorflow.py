@@ -45,7 +45,18 @@ def _derivatives(rule, dtype, seed):
         if any(d is not None and not isinstance(d, tf.Tensor) for d in first):
             raise AssertionError("the rule must return graph tensors built with the package's "
                                  "ops (tf.sigmoid, *, ...), not arrays")
+        for name, d in zip(("x", "W"), first):
+            if d is None:
+                raise AssertionError(f"no first derivative reaches {name} ("
+                                     f"{np.dtype(dtype).name}, seed {seed}): does your rule "
+                                     f"return [A_bar], a list holding one tensor?")
         second = tf.gradients(tf.reduce_sum(tf.square(first[1])), [x, w])
+        for name, d in zip(("x", "W"), second):
+            if d is None:
+                raise AssertionError(
+                    f"no second derivative reaches {name} ({np.dtype(dtype).name}, seed "
+                    f"{seed}): is your rule differentiable, built from ops that have a "
+                    f"gradient (tf.sigmoid, tf.exp, *, ...)? A step such as [A > 0] has none")
         sess = tf.Session()
         sess.run(tf.global_variables_initializer())
         x_value = rng.standard_normal((4, 3)).astype(dtype) * 2      # negative and positive
@@ -72,9 +83,6 @@ def check_softplus_grad(rule):
             tol = dict(rtol=1e-4, atol=1e-5) if dtype == np.float32 else {}
             for order, g_pair, e_pair in zip(("first", "second"), got, expected):
                 for name, g, e in zip(("x", "W"), g_pair, e_pair):
-                    if g is None:
-                        raise AssertionError(f"no {order} derivative reaches {name} ({case}): "
-                                             f"is your rule differentiable (built from ops)?")
                     if np.asarray(g).dtype != np.dtype(dtype):
                         raise AssertionError(f"the {order} derivative has dtype "
                                              f"{np.asarray(g).dtype}, expected "
@@ -109,6 +117,9 @@ def _pruning_cases():
     cases.append(("the loss", graph, loss, {x: xs, y: ys}))
     cases.append(("a side branch only", graph, side, {u: us}))
     cases.append(("two fetches sharing nodes", graph, [loss, logits], {x: xs, y: ys}))
+    cases.append(("two fetches on separate branches", graph, [logits, side], {x: xs, u: us}))
+    cases.append(("three fetches, the last adding ops", graph, [logits, loss, both],
+                  {x: xs, y: ys, u: us}))
     cases.append(("a fed intermediate tensor", graph, loss, {logits: np.zeros((4, 2)), y: ys}))
     cases.append(("a fetch reaching both branches", graph, both, {x: xs, y: ys, u: us}))
     cases.append(("the training op (control inputs)", graph, train, {x: xs, y: ys}))

@@ -115,10 +115,14 @@ class Convolution(CaffeLayer):
         if len(shapes[0]) != 4:
             raise fail(spec, f"Convolution expects a bottom of shape (N, C, H, W), got "
                              f"{shapes[0]}")
-        self.layer = nn.Conv2d(shapes[0][1], count(p, "num_output"), count(p, "kernel_size"),
-                               stride=count(p, "stride", 1), padding=count(p, "pad", 0,
-                                                                          minimum=0),
-                               bias=bool(p.get("bias_term", True)), dtype=dtype)
+        k, stride, pad = count(p, "kernel_size"), count(p, "stride", 1), count(p, "pad", 0,
+                                                                                minimum=0)
+        self.layer = nn.Conv2d(shapes[0][1], count(p, "num_output"), k, stride=stride,
+                               padding=pad, bias=bool(p.get("bias_term", True)), dtype=dtype)
+        for size in shapes[0][2:]:                       # Caffe: (I + 2 pad - k) / stride + 1
+            if size + 2 * pad < k:
+                raise fail(p, f"a kernel of {k} (pad {pad}) is larger than the bottom's size "
+                              f"{size}: the convolution would have no output", "kernel_size")
         fill(self.layer.weight, p.get("weight_filler"), rng)
         self.params = [self.layer.weight]
         if self.layer.bias is not None:
@@ -225,7 +229,9 @@ class InnerProduct(CaffeLayer):
 class ReLU(CaffeLayer):
     """max(x, 0) (``relu_param { negative_slope }`` for a leaky one). With top == bottom it runs
     *in place*, as in Caffe: the bottom's array is overwritten, and the backward pass reads the
-    mask from the output (x > 0 exactly where y > 0) and overwrites the diff in place too."""
+    mask from the output (for a slope >= 0, x > 0 exactly where y > 0) and overwrites the diff
+    in place too. Out of place the mask is the input's, x > 0. A negative slope in place is
+    refused: y > 0 would then hold where x < 0, and the mask could not be recovered."""
 
     type = "ReLU"
 
@@ -234,6 +240,9 @@ class ReLU(CaffeLayer):
         param = spec.get("relu_param")
         self.slope = float(param.get("negative_slope", 0.0)) if param is not None else 0.0
         self.inplace = self.tops == self.bottoms
+        if self.inplace and self.slope < 0:
+            raise fail(param, f"a ReLU in place needs negative_slope >= 0 (its backward reads "
+                              f"the sign from the output), got {self.slope}", "negative_slope")
 
     def top_shapes(self, shapes):
         return [shapes[0]]
@@ -241,8 +250,9 @@ class ReLU(CaffeLayer):
     def forward(self, bottoms):
         x = bottoms[0]
         y = x if self.inplace else np.empty_like(x)
-        np.multiply(x, np.where(x > 0, 1, self.slope).astype(x.dtype), out=y)  # y = x or slope x
-        self._positive = y > 0                                              # (N, ...) mask
+        positive = x > 0                                                    # (N, ...) mask
+        np.multiply(x, np.where(positive, 1, self.slope).astype(x.dtype), out=y)  # x or slope x
+        self._positive = y > 0 if self.inplace else positive                # = x > 0
         return [y]
 
     def backward(self, top_diffs):

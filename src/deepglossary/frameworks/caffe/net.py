@@ -150,7 +150,8 @@ class Net:
     def forward(self, end: str | None = None, **inputs) -> dict:
         """Fill the input blobs from ``inputs`` (by top name; Data tops are scaled), run the
         layers in order (up to and including the layer named ``end``), and return the outputs:
-        the blobs no layer reads (``loss``, ``accuracy``), or the last top when ``end`` is set."""
+        the blobs no layer reads (``loss``, ``accuracy``; an in-place layer does not count as
+        reading its own top), or the last top when ``end`` is set."""
         missing = [name for name in self.inputs if name not in inputs]
         unknown = [name for name in inputs if name not in self.inputs]
         if missing or unknown:
@@ -174,7 +175,7 @@ class Net:
                     self.blobs[top].data, self.blobs[top].shape = out, out.shape
             if end is not None and layer.name == end:
                 return {top: self.blobs[top].data for top in layer.tops}
-        read = {b for layer in self.layers for b in layer.bottoms}
+        read = {b for layer in self.layers for b in layer.bottoms if b not in layer.tops}
         return {name: blob.data for name, blob in self.blobs.items() if name not in read}
 
     def backward(self, **top_diffs) -> dict:

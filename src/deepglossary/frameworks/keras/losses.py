@@ -6,6 +6,14 @@ output layer): ``from_logits=False``. A model that ends in a plain ``Dense(10)``
 :class:`~deepglossary.losses.CrossEntropy` (torch's ``CrossEntropyLoss``). Where Keras clips
 and renormalises outputs that are not probabilities (and trains silently wrong on logits),
 this module refuses them with a ``ValueError``.
+
+On probabilities, this module clips ``p[n, y_n]`` to ``[1e-7, 1 - 1e-7]``, as Keras 3's JAX
+backend does (``keras/src/backend/jax/nn.py``): where the clip binds, no gradient flows. Keras
+on TensorFlow differs: its softmax keeps its input logits on the output tensor, and its
+cross-entropy swaps them back in and computes the loss from the logits, with no clip
+(``_get_logits`` in ``keras/src/backend/tensorflow/nn.py``). The zero gradient of a
+confidently wrong example is therefore this module's behaviour and JAX Keras's, not
+TensorFlow Keras's.
 """
 
 from __future__ import annotations
@@ -44,8 +52,10 @@ def sparse_targets(y, n: int, classes: int, loss: str) -> np.ndarray:
 
 class SparseCrossEntropyFromProbabilities(Layer):
     """Keras's sparse categorical cross-entropy on probabilities: L = -(1/N) sum_n
-    log clip(p[n, y_n], eps, 1 - eps). Backward: dL/dp[n, y_n] = -1 / (N p[n, y_n]) where
-    the clip does not bind, 0 elsewhere (the clip's derivative)."""
+    log clip(p[n, y_n], eps, 1 - eps), as on Keras 3's JAX backend (on TensorFlow, Keras
+    recovers a softmax layer's logits instead; see the module docstring). Backward:
+    dL/dp[n, y_n] = -1 / (N p[n, y_n]) where the clip does not bind, 0 elsewhere (the clip's
+    derivative)."""
 
     def forward(self, p, y):
         p = _probabilities(p, "sparse_categorical_crossentropy")

@@ -12,6 +12,8 @@ records the backward pass while running it instead of building it ahead.
 
 from __future__ import annotations
 
+import numpy as np
+
 from deepglossary.frameworks.tensorflow import ops
 from deepglossary.frameworks.tensorflow.graph import Tensor, ancestors, get_default_graph
 from deepglossary.frameworks.tensorflow.session import apply_update, group, trainable_variables
@@ -23,8 +25,9 @@ def _as_list(x):
 
 def gradients(ys, xs, grad_ys=None, name="gradients"):
     """Tensors dL/dx for each x in ``xs``, where L = sum_i <grad_ys_i, y_i> (grad_ys default:
-    ones, so L = sum of every entry of every y). Returns a list as long as ``xs``; an x that
-    no y depends on gets None (TF's rule). ``tf.gradients``;
+    ones, so L = sum of every entry of every y; a constant when y's static shape is fully
+    known, as TensorFlow folds it, else ``ones_like(y)``, a node that reads y). Returns a list
+    as long as ``xs``; an x that no y depends on gets None (TF's rule). ``tf.gradients``;
     ``torch.autograd.grad(ys, xs, grad_outputs, create_graph=True, allow_unused=True)``."""
     ys, xs = _as_list(ys), _as_list(xs)
     if ops.EAGER[0]:
@@ -44,7 +47,12 @@ def gradients(ys, xs, grad_ys=None, name="gradients"):
             reaches.add(id(op))
     pending: dict[int, list[Tensor]] = {}                 # id(tensor) -> contributions
     for y, gy in zip(ys, grad_ys):
-        gy = ops.ones_like(y) if gy is None else ops.convert(gy, y.dtype)
+        if gy is None and y.shape is not None and None not in y.shape:   # shape known:
+            gy = ops.constant(np.ones(y.shape, dtype=y.dtype))  # a constant, as TF folds it,
+        elif gy is None:                                       # so the seed does not read y
+            gy = ops.ones_like(y)                              # (None sizes: read y's shape)
+        else:
+            gy = ops.convert(gy, y.dtype)
         pending.setdefault(id(y), []).append(gy)
     wanted = {id(x) for x in xs}
     for op in reversed(between):

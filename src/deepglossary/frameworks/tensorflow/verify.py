@@ -5,8 +5,10 @@ G a random upstream gradient), and the second-order nodes d<R, dL/dx>/dx' (R ran
 evaluates the *same forward nodes* with torch ops (``layer.run_in_torch``) and differentiates
 them with ``torch.autograd.grad(..., create_graph=True)``: our gradient rules are compared
 with torch's autograd, never with themselves. Returns a ``deepglossary.verify.Report``, which
-raises on a mismatch. ``random_graph(rng, steps, dtype)`` builds a random network of the
-package's ops for the hypothesis tests and the chapter. torch is imported inside functions.
+raises on a mismatch; its ``zero_reference`` lists the rows where torch's value is identically
+zero (a vacuous agreement, counted apart). ``random_graph(rng, steps, end, n, k, m, dtype)``
+builds a random network of the package's ops for the hypothesis tests and the chapter.
+torch is imported inside functions.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 
 from deepglossary.frameworks.tensorflow import ops
 from deepglossary.frameworks.tensorflow.gradients import gradients
-from deepglossary.frameworks.tensorflow.graph import Graph
+from deepglossary.frameworks.tensorflow.graph import Graph, ancestors
 from deepglossary.frameworks.tensorflow.layer import run_in_torch
 from deepglossary.frameworks.tensorflow.session import Session, Variable
 
@@ -30,10 +32,13 @@ STEPS = {
     "neg": lambda h, v: -h,
     "reuse": lambda h, v: h * ops.tanh(h) + h,                  # h used three times
     "times bias": lambda h, v: h * v["b"],                      # (n, m) * (m,): broadcast
-    "minus bias": lambda h, v: h - v["b"],
+    "minus bias": lambda h, v: h - ops.square(v["b"]),          # not -b: x W + b - b = x W
     "divide": lambda h, v: h / (1.0 + ops.square(v["b"])),
     "matmul": lambda h, v: ops.matmul(h, v["V"]),
     "matmul T": lambda h, v: ops.matmul(h, v["V"], transpose_b=True),
+    # (V^T h^T)^T = h V: the product with both operands transposed
+    "matmul TT": lambda h, v: ops.transpose(ops.matmul(v["V"], h, transpose_a=True,
+                                                       transpose_b=True)),
     "softmax": lambda h, v: ops.softmax(h),
     "log_softmax": lambda h, v: ops.log_softmax(h),
     "centre rows": lambda h, v: h - ops.reduce_mean(h, axis=1, keepdims=True),
@@ -47,9 +52,16 @@ ENDS = ("sum", "mean", "row sums", "cross-entropy")
 def random_graph(rng, steps, end, n, k, m, dtype=np.float64):
     """A graph: x (None, k) -> x W + b (n, m) -> ``steps`` (names in STEPS) -> ``end``.
 
-    Returns (graph, output tensor, [x, W, b, V] (+ [q], the soft targets (None, m), for the
-    cross-entropy end), feed) where ``feed`` holds a random value for x (and q: rows of a
-    softmax, scaled by 1 or 1.5) and for every variable (fed, so no initializer is needed)."""
+    The ends "sum", "mean" and "row sums" reduce h * C for a random constant C (n, m), so that
+    no step can make the output identically zero (centred rows summed are 0), and m >= 2
+    (a softmax over one class is constant). Returns (graph, output tensor, [x, W, b] (+ [V]
+    when a step uses it, + [q], the soft targets (None, m), for the cross-entropy end), feed)
+    where ``feed`` holds a random value for x (and q: rows of a softmax, scaled by 1 or 1.5)
+    and for every variable (fed, so no initializer is needed)."""
+    if m < 2:
+        raise ValueError(f"m must be at least 2 (a softmax over one class is constant), got {m}")
+    if end not in ENDS:
+        raise ValueError(f"end must be one of {ENDS}, got {end!r}")
     graph = Graph()
     with graph.as_default():
         x = ops.placeholder(dtype, (None, k), name="x")
@@ -59,18 +71,21 @@ def random_graph(rng, steps, end, n, k, m, dtype=np.float64):
         h = ops.matmul(x, v["W"]) + v["b"]
         for name in steps:
             h = STEPS[name](h, v)
+        weights = ops.constant(rng.standard_normal((n, m)).astype(dtype))   # C (n, m)
         if end == "sum":
-            out = ops.reduce_sum(h)
+            out = ops.reduce_sum(h * weights)                        # ()
         elif end == "mean":
-            out = ops.reduce_mean(h)
+            out = ops.reduce_mean(h * weights)                       # ()
         elif end == "row sums":
-            out = ops.reduce_sum(h, axis=1)
+            out = ops.reduce_sum(h * weights, axis=1)                # (n,)
         else:
             q = ops.placeholder(dtype, (None, m), name="q")
             out = ops.reduce_mean(ops.softmax_cross_entropy_with_logits(labels=q, logits=h))
     feed = {x: rng.standard_normal((n, k)).astype(dtype)}
     feed.update({var: var.initial_value for var in v.values()})
-    inputs = [x, v["W"], v["b"], v["V"]]
+    inputs = [x, v["W"], v["b"]]
+    if v["V"].op in ancestors([out]):                 # d/dV only when some step uses V
+        inputs.append(v["V"])
     if end == "cross-entropy":
         z = 2 * rng.standard_normal((n, m))
         feed[q] = (np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)).astype(dtype)
@@ -115,10 +130,13 @@ def gradients_against_torch(y, xs, feed, *, seed=0, second_order=True, title=Non
         theirs_second = [torch.zeros_like(x) if d is None else d
                          for x, d in zip(txs, theirs_second)]
     report = Report(title or "graph gradients vs torch autograd")
+    report.zero_reference = []                 # quantities that torch finds identically zero
 
     def add(quantity, ours, theirs):
-        report.add("cpu", dtype, quantity, np.asarray(ours), theirs.detach().numpy(),
-                   expected_dtype=dtype)
+        theirs = theirs.detach().numpy()
+        report.add("cpu", dtype, quantity, np.asarray(ours), theirs, expected_dtype=dtype)
+        if not np.any(theirs):
+            report.zero_reference.append(quantity)   # a match here proves little
 
     add("output", found[0], ty)
     for x, ours, theirs in zip(xs, found[1], tg):
