@@ -335,21 +335,28 @@ def main(argv=None) -> int:
                         help="thread counts (default: 1 and every core)")
     parser.add_argument("--dtypes", nargs="*", default=["float32", "float64"])
     parser.add_argument("--out", type=pathlib.Path, default=RESULTS / "bench.csv")
+    parser.add_argument("--min-time", type=float, default=0.3,
+                        help="seconds of repeated runs per measurement (at least 5 runs)")
     args = parser.parse_args(argv)
-    cores = os.cpu_count() or 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1)                  # the cores this process may use (taskset)
     threads = args.threads or sorted({1, cores})
 
     import numpy as np
     import torch
     from threadpoolctl import threadpool_limits
 
-    min_time, min_rep, max_rep = (0.05, 2, 5) if args.quick else (0.3, 5, 50)
+    min_time, min_rep, max_rep = (0.05, 2, 5) if args.quick else (args.min_time, 5, 50)
     rows, start = [], time.perf_counter()
     selected = [c for c in cases() if not args.only or c.family in args.only]
     print(f"{len(selected)} cases x {len(args.dtypes)} dtypes x threads {threads}", flush=True)
     header = (f"{'case':48s} {'pass':9s} {'dtype':7s} {'thr':>3s} {'ours ms':>9s} "
               f"{'torch ms':>9s} {'ratio':>6s} {'BLAS ms':>8s}")
     print(header)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    out = open(args.out, "w", newline="")              # row by row: a run cut short keeps them
+    writer = csv.DictWriter(out, fieldnames=FIELDS)
+    writer.writeheader()
     for n_threads in threads:
         torch.set_num_threads(n_threads)
         with threadpool_limits(n_threads):
@@ -372,19 +379,18 @@ def main(argv=None) -> int:
                                "blas_s": "" if blas is None else f"{blas:.6g}",
                                "ours_over_blas": "" if blas is None else f"{o / blas:.3g}"}
                         rows.append(row)
+                        writer.writerow(row)
+                        out.flush()
                         print(f"{case.name[:48]:48s} {label[:9]:9s} {dtype_name:7s} "
                               f"{n_threads:3d} {1e3 * o:9.3f} {1e3 * t:9.3f} {o / t:6.2f} "
                               + ("" if blas is None else f"{1e3 * blas:8.3f}"), flush=True)
     elapsed = time.perf_counter() - start
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    with open(args.out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+    out.close()
     import numpy
 
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "machine": platform.machine(), "processor": _cpu_name(), "cores": cores,
+            "cores_in_machine": os.cpu_count(),
             "python": platform.python_version(), "numpy": numpy.__version__,
             "torch": torch.__version__, "blas": _blas_name(), "seconds": round(elapsed, 1),
             "quick": args.quick, "threads": threads, "dtypes": args.dtypes}

@@ -31,6 +31,15 @@ def test_checker_accepts_the_loop_over_distances():
     ex.check_cooccurrence(counts)
 
 
+def test_checker_accepts_a_float32_answer():
+    ex.check_cooccurrence(lambda ids, v, w: counts(ids, v, w).astype(np.float32))
+
+
+def test_checker_rejects_a_float32_answer_with_a_slip():
+    with pytest.raises(AssertionError):
+        ex.check_cooccurrence(lambda ids, v, w: counts(ids, v, w, fancy=True).astype(np.float32))
+
+
 @pytest.mark.parametrize("slip", [
     dict(inverse=False),       # weight d instead of 1/d
     dict(both_sides=False),    # the words after i only

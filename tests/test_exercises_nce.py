@@ -86,13 +86,18 @@ def off_by_one(weights, shape, rng):
     return np.minimum(right_sampler(weights, shape, rng) + 1, len(weights) - 1)
 
 
+def int32_ids(weights, shape, rng):                      # right draws, but not int64 as asked
+    return right_sampler(weights, shape, rng).astype(np.int32)
+
+
 def test_right_samplers_pass(capsys):
     check_sampler(right_sampler)
     check_sampler(alias_sampler)
     assert "5 test cases" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("wrong", [unscaled_cdf, choice_unnormalised, uniform_ids, off_by_one])
+@pytest.mark.parametrize("wrong", [unscaled_cdf, choice_unnormalised, uniform_ids, off_by_one,
+                                   int32_ids])
 def test_wrong_sampler_fails(wrong):
     with pytest.raises(AssertionError):
         check_sampler(wrong)

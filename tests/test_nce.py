@@ -202,3 +202,31 @@ def test_population_optimum_is_the_truth_for_every_k():
                                np.log(k * unigram))
         gaps.append(np.abs(theta - mle).max())
     assert gaps[0] > 5 * gaps[1] > 0
+
+
+def test_fixed_normaliser_needs_a_constant_direction():
+    """c_Z = 0 (Mnih & Teh): the optimum needs z_y = log p_d(y | x) exactly, so the family must
+    hold the per-context shift log Z_m(x). Without a constant feature NCE lands far from the
+    truth; with one it recovers the truth, self-normalised."""
+    t = toy.make_toy()
+    n = 1e6 * t.probs / len(t.probs)
+    unigram = t.probs.mean(axis=0)
+    m = n.sum(1, keepdims=True) * unigram
+    theta, c = toy.fit_nce(t.features, n, m, np.log(unigram), learn_normalizer=False)
+    assert np.all(c == 0) and t.kl(theta) > 1.0
+    with_bias = np.hstack([t.features, np.ones((len(t.features), 1))])
+    theta, _ = toy.fit_nce(with_bias, n, m, np.log(unigram), learn_normalizer=False)
+    z = theta @ with_bias.T
+    np.testing.assert_allclose(np.log(np.exp(z).sum(1)), 0, atol=1e-9)     # self-normalised
+    np.testing.assert_allclose(np.exp(z), t.probs, atol=1e-9)
+
+
+def test_forward_does_not_cache_the_callers_array():
+    """Negative sampling with c_Z fixed: the logit is the scores themselves; changing the
+    caller's array between forward and backward must not change the gradient."""
+    scores = np.array([[-1.0, 0.5, -0.5]])
+    loss = NegativeSampling(2)
+    loss(scores, None)
+    expected = (1 / (1 + np.exp(-scores)) - np.array([[1.0, 0, 0]])) / 1
+    scores[:] = 50.0
+    np.testing.assert_allclose(loss.backward(), expected, rtol=1e-12)

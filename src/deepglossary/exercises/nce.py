@@ -82,8 +82,7 @@ def check_sampler(sample):
         if ids.shape != (draws // 100, 100):
             raise AssertionError(f"expected ids of shape {(draws // 100, 100)}, got {ids.shape} "
                                  f"({name})")
-        if not np.issubdtype(ids.dtype, np.integer):
-            raise AssertionError(f"expected integer ids, got dtype {ids.dtype} ({name})")
+        dtype_ok("word ids", ids, np.int64, name)
         if ids.min() < 0 or ids.max() >= len(p):
             raise AssertionError(f"ids must lie in [0, {len(p)}), got [{ids.min()}, {ids.max()}] "
                                  f"({name})")

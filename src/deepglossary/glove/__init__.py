@@ -10,9 +10,11 @@ The objective (Pennington, Socher and Manning 2014) over the nonzero entries of 
     J = sum_ij f(X_ij) (w_i . w~_j + b_i + b~_j - log X_ij)^2,  f(x) = min(1, (x / x_max)^alpha)
 
 with the gradients derived by hand in :meth:`GloVe.backward` and AdaGrad as the optimizer
-(``optim.Adagrad`` over the four parameters: a row a minibatch does not touch gets a zero
-gradient, and AdaGrad leaves such a row and its accumulator exactly as they were, so the dense
-update equals the paper's update of the touched rows only).
+(``optim.Adagrad`` over the four parameters, accumulator starting at 0: a row a minibatch does
+not touch gets a zero gradient, and AdaGrad leaves such a row and its accumulator exactly as
+they were, so the dense update equals a sparse update of the touched rows only). This is
+AdaGrad on summed minibatches; the reference C code updates after every pair and starts its
+accumulator at 1, so its early steps are not the same.
 
 NumPy only; the torch twin of the objective is ``deepglossary.twins.glove``.
 """

@@ -22,7 +22,8 @@ class GloVe(Layer):
 
     Parameters (V words, d dimensions): ``weight`` (V, d) the word vectors w_i, ``bias`` (V,)
     b_i, ``context_weight`` (V, d) the context vectors w~_j, ``context_bias`` (V,) b~_j;
-    initialised uniform in [-0.5/d, 0.5/d] as in the reference C code.
+    initialised uniform in [-0.5/d, 0.5/d] (the reference C code uses +-0.5/(d + 1), counting
+    the bias in d).
 
     ``forward(rows, cols, counts)``: int arrays (B,) of i and j, float (B,) of X_ij > 0;
     returns the scalar J = sum_b f(X_b) (w_i . w~_j + b_i + b~_j - log X_b)^2 in the counts'

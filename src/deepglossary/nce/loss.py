@@ -18,8 +18,8 @@ The loss of a batch of N examples, column 0 the true word and columns 1..k the n
 
 is the mean binary cross-entropy of the classifier, -log sigma(Delta) for data and
 -log(1 - sigma(Delta)) = -log sigma(-Delta) for noise, summed over the k + 1 columns. Its
-gradient, derived in the chapter: dL/dz_nj = (sigma(Delta_nj) - t_j) / N with t = (1, 0, ...,
-0), and dL/dc_Z = -sum_nj dL/dz_nj.
+gradient, derived in the chapter: dL/dz_nj = (sigma(Delta_nj) - [j = 0]) / N (the label: 1 for
+the true word's column, 0 for the noise words'), and dL/dc_Z = -sum_nj dL/dz_nj.
 
 PyTorch has no NCE loss; the twin is ``deepglossary.twins.nce`` (the same objective written
 with ``torch.nn.functional.logsigmoid``, differentiated by autograd).
@@ -98,7 +98,7 @@ class NCE(Layer):
             raise ValueError(f"{name} expects scores of shape (N, k + 1) = (N, {self.k + 1}): "
                              f"the true word's score, then {self.k} noise words', got shape "
                              f"{z.shape}")
-        delta = z
+        delta = z.copy()                        # a copy: forward caches it, the caller may not
         if self.learn_normalizer:
             delta = delta - self.log_z.data.astype(z.dtype)                     # z - c_Z
         if not self.negative_sampling:

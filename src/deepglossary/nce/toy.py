@@ -124,10 +124,17 @@ def _newton(loss_grad_hess, params, iters):
     return params
 
 
-def fit_nce(features, n, m, log_kq, iters: int = 50):
+def fit_nce(features, n, m, log_kq, iters: int = 50, *, learn_normalizer: bool = True):
     """Minimise the count-form loss; ``log_kq`` (K,) is log(k P_n) for NCE, zeros for NS.
-    Returns theta (C, D) and c (C,)."""
+    Returns theta (C, D) and c (C,). With ``learn_normalizer=False`` c stays fixed at 0 (Mnih
+    & Teh's setting) and only theta is fitted."""
     contexts, d = n.shape[0], features.shape[1]
+    if not learn_normalizer:
+        def lgh_theta(theta):
+            loss, grad, hess = objective(theta, np.zeros(contexts), features, n, m, log_kq)
+            return loss, grad[:, :d], hess[:, :d, :d]                          # c fixed at 0
+
+        return _newton(lgh_theta, np.zeros((contexts, d)), iters), np.zeros(contexts)
 
     def lgh(params):
         return objective(params[:, :d], params[:, d], features, n, m, log_kq)
