@@ -16,3 +16,16 @@ def test_source_between_markers():
 def test_missing_marker_is_named(lines, missing):
     with pytest.raises(ValueError, match=missing):
         source(nn.Affine, lines=lines)
+
+
+def test_glue_without_myst_nb_returns_the_value(monkeypatch):
+    """On Colab there is no myst-nb (it belongs to the book's build): glue still returns the
+    value, so a chapter's cells run there."""
+    import sys
+
+    import numpy as np
+
+    monkeypatch.setitem(sys.modules, "myst_nb", None)          # import myst_nb now fails
+    from deepglossary.show import glue
+
+    assert glue("x", np.float64(2.5)) == 2.5 and type(glue("x", np.float64(2.5))) is float

@@ -33,12 +33,20 @@ def glue(name: str, value, display: bool = False):
 
     NumPy 2 scalars print as ``np.float64(3.2)``, which ``{glue:text}`name:.1f``` cannot
     format (the book build then warns, and warnings fail it): convert them first. Returns the
-    value, so that a cell can glue and assert in one line.
+    value, so that a cell can glue and assert in one line. Where myst-nb is not installed (on
+    Colab: it belongs to the book's build) it only shows the value when ``display`` asks to.
     """
     import numpy as np
-    from myst_nb import glue as myst_glue
 
     if isinstance(value, np.generic):
         value = value.item()
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:              # Colab and plain Jupyter: no book to glue into
+        if display:
+            from IPython.display import display as show
+
+            show(value)
+        return value
     myst_glue(name, value, display=display)
     return value
