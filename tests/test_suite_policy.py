@@ -77,3 +77,26 @@ def test_a_hanging_cell_fails_the_suite(tmp_path):
 def test_a_quick_notebook_is_not_marked(tmp_path):
     result = run_suite(tmp_path, notebook("x = 1"), "--nbval-cell-timeout=60", env_budget="1000")
     assert result.returncode == 0 and "over budget" not in result.stdout
+
+
+def test_no_test_counts_the_rows_of_every_device():
+    """A report has one row per compared array **and device**: a test that counts
+    ``len(report.rows)`` passes on a CPU machine and fails on one with a GPU (it did: 128
+    failures on the first GPU run). Count ``report.rows_on("cpu")`` instead."""
+    import json
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    counting = re.compile(r"len\(\s*\w+\.rows\s*\)\s*==|==\s*len\(\s*\w+\.rows\s*\)|"
+                          r"\[\s*r(?:ow)?\.quantity for r(?:ow)? in \w+\.rows\s*\]\s*==")
+    found = []
+    for path in sorted((root / "tests").glob("test_*.py")):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            if counting.search(line) and "rows_on" not in line and "devices" not in line:
+                found.append(f"{path.name}:{n}: {line.strip()}")
+    for path in sorted((root / "book").glob("*/*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            for line in "".join(cell["source"]).splitlines():
+                if counting.search(line) and "rows_on" not in line and "devices" not in line:
+                    found.append(f"{path.relative_to(root)}: {line.strip()}")
+    assert not found, "count the rows of one device:\n" + "\n".join(found)
