@@ -103,3 +103,19 @@ def test_a_precomputed_widget_moves(site, monkeypatch):
     (site / "index.html").write_text(PAGE.format(extra=page))
     problems, counts = check_html.check_pages(site, ["index.html"], executable)
     assert problems == [] and counts["widgets"] == 1
+
+
+def test_launch_buttons_open_the_chapters_own_notebook(tmp_path):
+    repo, branch = check_html.repository()
+    page = tmp_path / "book" / "blocks" / "relu.html"
+    page.parent.mkdir(parents=True)
+    colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/book/blocks/relu.ipynb"
+    binder = (f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/"
+              "book/blocks/relu.ipynb")
+    page.write_text(f'<a href="{colab}">Colab</a><a href="{binder}">Binder</a>')
+    check_html._parse.cache_clear()
+    assert check_html.check_launch_buttons(tmp_path) == ([], 2)
+    page.write_text(f'<a href="{colab.replace("relu", "softmax")}">Colab</a>')
+    check_html._parse.cache_clear()
+    problems, _ = check_html.check_launch_buttons(tmp_path)
+    assert any("Colab opens" in p for p in problems) and any("no Binder" in p for p in problems)

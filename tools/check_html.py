@@ -14,9 +14,11 @@ work with no network. On each page it asserts:
 - every precomputed figure of a widget changes when a control is moved.
 
 And, without the browser, over every page: every internal link points to a page that exists,
-and every ``#anchor`` to an id on it. Screenshots of a few pages go to ``--screenshots`` for a
-person to look at. Exits 1 and lists the problems if there are any; without Chromium it says so
-and exits 0 (skipped), unless ``--require-browser``.
+and every ``#anchor`` to an id on it; every chapter's Colab and Binder buttons open that
+chapter's notebook in the repository and branch of ``_config.yml``. Screenshots of a few
+pages go to ``--screenshots`` for a person to look at. Exits 1 and lists the problems if
+there are any; without Chromium it says so and exits 0 (skipped), unless
+``--require-browser``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import functools
 import html.parser
 import http.server
 import pathlib
+import re
 import shutil
 import sys
 import threading
@@ -78,6 +81,43 @@ def _parse(path: pathlib.Path) -> _Anchors:
     parser = _Anchors()
     parser.feed(path.read_text(errors="replace"))
     return parser
+
+
+LAUNCH = {"Colab": re.compile(r"^https://colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/"
+                              r"([^/]+)/(.+\.ipynb)$"),
+          "Binder": re.compile(r"^https://mybinder\.org/v2/gh/([^/]+/[^/]+)/([^?]+)\?urlpath="
+                               r"lab/tree/(.+\.ipynb)$")}
+
+
+def repository() -> tuple[str, str]:
+    """owner/name and branch of the repository, from _config.yml."""
+    text = (ROOT / "_config.yml").read_text()
+    url = re.search(r"^\s+url:\s*https://github\.com/(\S+?)/?$", text, re.M).group(1)
+    branch = re.search(r"^\s+branch:\s*(\S+)", text, re.M).group(1)
+    return url, branch
+
+
+def check_launch_buttons(site: pathlib.Path) -> tuple[list[str], int]:
+    """Every chapter page opens its own notebook on Colab and Binder: the repository and branch
+    of _config.yml, and a path that exists in this repository."""
+    repo, branch = repository()
+    problems, checked = [], 0
+    for page in sorted(site.glob("book/*/*.html")):
+        where = page.relative_to(site)
+        expected = str(where.with_suffix(".ipynb"))
+        for name, pattern in LAUNCH.items():
+            links = [m for m in map(pattern.match, _parse(page).links) if m]
+            if not links:
+                problems.append(f"{where}: no {name} launch button")
+                continue
+            checked += 1
+            for m in links:
+                if (m.group(1), m.group(2)) != (repo, branch) or m.group(3) != expected:
+                    problems.append(f"{where}: {name} opens {m.group(0)}, expected {repo} "
+                                    f"{branch} {expected}")
+                elif not (ROOT / m.group(3)).exists():
+                    problems.append(f"{where}: {name} opens {m.group(3)}, not in the repository")
+    return problems, checked
 
 
 def check_links(site: pathlib.Path) -> tuple[list[str], int]:
@@ -249,6 +289,8 @@ def main(argv=None) -> int:
         print(f"check-html: no built book at {site}: run `make book` first")
         return 1
     problems, links = check_links(site)
+    launch_problems, launches = check_launch_buttons(site)
+    problems += launch_problems
     pages = sorted(str(p.relative_to(site)) for p in site.rglob("*.html")
                    if not {"_static", "_sources", "_images"} & set(p.parts)
                    and p.name not in ("genindex.html", "search.html"))
@@ -266,7 +308,7 @@ def main(argv=None) -> int:
         problems += found
     for problem in problems:
         print("PROBLEM", problem)
-    summary = f"check-html: {links} internal links"
+    summary = f"check-html: {links} internal links, {launches} launch buttons"
     if counts:
         summary += (f"; {counts['pages']} pages in Chromium with no network: {counts['math']} "
                     f"formulas typeset, {counts['images']} images, {counts['solutions']} "
