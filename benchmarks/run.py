@@ -335,7 +335,7 @@ def main(argv=None) -> int:
                         help="thread counts (default: 1 and every core)")
     parser.add_argument("--dtypes", nargs="*", default=["float32", "float64"])
     parser.add_argument("--out", type=pathlib.Path, default=RESULTS / "bench.csv")
-    parser.add_argument("--min-time", type=float, default=0.3,
+    parser.add_argument("--min-time", type=float, default=0.15,
                         help="seconds of repeated runs per measurement (at least 5 runs)")
     args = parser.parse_args(argv)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
