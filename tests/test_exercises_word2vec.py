@@ -77,9 +77,20 @@ def no_normalisation(W, a, b, c):
     return scores.argmax(1)
 
 
+def forgets_a(W, a, b, c):
+    unit = W / np.linalg.norm(W, axis=1, keepdims=True)
+    scores = (unit[b] - unit[a] + unit[c]) @ unit.T
+    rows = np.arange(len(a))
+    for q in (b, c):
+        scores[rows, q] = -np.inf
+    return scores.argmax(1)
+
+
 def test_analogy_checker(capsys):
     check_analogy(good_solver)
-    assert "correct on all 3" in capsys.readouterr().out
+    assert "correct on all 4" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="one of its question's own words"):
+        check_analogy(forgets_a)
     with pytest.raises(AssertionError, match="one of its question's own words"):
         check_analogy(no_exclusion)
     with pytest.raises(AssertionError, match="answers: values differ"):

@@ -83,11 +83,11 @@ def test_skipgram_and_cbow_against_torch(dtype):
     rng = np.random.default_rng(0)
     sg = SkipGram(30, 6, dtype=dtype, rng=1, init="normal")
     report = word2vec_against_torch(sg, *_inputs(rng, 30))
-    assert report.ok and len(report.rows) == 3
+    assert report.ok and len(report.rows_on("cpu")) == 3
     cbow = CBOW(30, 6, dtype=dtype, rng=2, init="normal")
     ctx, mask, targets = cbow_windows(rng.integers(0, 30, 15), window=3, rng=3)
     report = word2vec_against_torch(cbow, ctx, mask, targets, rng.integers(0, 30, (15, 4)))
-    assert report.ok and len(report.rows) == 3
+    assert report.ok and len(report.rows_on("cpu")) == 3
 
 
 def test_loss_formula_and_extreme_scores_stay_finite():
@@ -176,6 +176,22 @@ def test_the_shipped_vectors_load_and_still_give_the_stated_scores():
     assert abs(ws.rho - reference["wordsim353"]) < 0.1
     near_gold = [w for w, _ in wordsim.nearest(vectors.W_in, vectors.vocab, vectors.index, "gold")]
     assert "silver" in near_gold
+
+
+def test_the_shipped_sweep_has_every_window_and_a_seed_check():
+    from deepglossary.word2vec.pretrained import pretrained
+
+    sweep = pretrained().metadata["sweep"]
+    assert sweep["settings"]["windows"] == [2, 5, 10]
+    check = sweep["seed_check"]
+    assert check["window"] == 2 and check["run"]["seed"] != sweep["runs"]["2"]["seed"]
+    assert len({run["seed"] for run in sweep["runs"].values()}) == 1    # one seed, every window
+    assert sweep["settings"]["epochs"] >= 2
+    for run in [*sweep["runs"].values(), check["run"]]:
+        assert set(run["neighbours"]) == set(sweep["probes"])
+        assert all(len(near) == 6 for near in run["neighbours"].values())
+        assert np.array(run["projection"]).shape == (len(sweep["projected"]), 2)
+        assert run["scores"]["wordsim353_covered"] == 55
 
 
 def test_a_damaged_weights_file_is_refused(tmp_path):

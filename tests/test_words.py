@@ -8,11 +8,14 @@ import numpy as np
 import pytest
 
 from deepglossary.data.words import (
+    BOOKS,
     SOURCE_SHA256,
     WordCorpus,
+    locate,
     read_verses,
     source_path,
     tokenize,
+    verse_numbers,
     word_corpus,
 )
 
@@ -84,3 +87,18 @@ def test_another_file_and_a_damaged_one(tmp_path):
     assert list(small.ids) == [0, 1, 0, 1, 0] and list(small.verse_starts) == [0, 3]
     with pytest.raises(ValueError, match="damaged or altered"):
         word_corpus(path=path, expected_sha256="0" * 64)
+
+
+def test_verse_numbers_and_locate_name_the_verse_of_a_position(corpus):
+    numbers = verse_numbers()
+    assert numbers.shape == (31_102, 3) and len(BOOKS) == 66
+    assert numbers[0].tolist() == [1, 1, 1] and numbers[-1].tolist() == [66, 22, 21]
+    assert np.all(np.diff(numbers[:, 0]) >= 0)                     # books in order
+    assert locate(corpus, 0) == "Genesis 1:1"
+    assert locate(corpus, len(corpus.ids) - 1) == "Revelation 22:21"
+    leviticus = corpus.verse_starts[np.flatnonzero(numbers[:, 0] == 3)[0]]
+    assert locate(corpus, leviticus) == "Leviticus 1:1"
+    assert locate(corpus, leviticus - 1).startswith("Exodus 40:")
+    for bad in (-1, len(corpus.ids)):
+        with pytest.raises(ValueError, match="position must be in"):
+            locate(corpus, bad)

@@ -85,3 +85,17 @@ def test_analogy_3cosadd_and_nearest():
         ws.nearest(W, words, index, "pear")
     with pytest.raises(ValueError, match="k must be"):
         ws.nearest(W, words, index, "man", k=5)
+
+
+def test_spearman_resampled_matches_the_loop_ties_included():
+    from deepglossary.wordsim import spearman, spearman_resampled
+
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 6, 40).astype(float), rng.standard_normal(40)   # many ties in x
+    rows = rng.integers(0, 40, (50, 40))                                    # repeats: more ties
+    expected = [spearman(x[r], y[r]) for r in rows]
+    np.testing.assert_allclose(spearman_resampled(x, y, rows), expected, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="rows must be ints"):
+        spearman_resampled(x, y, rows + 1)
+    with pytest.raises(ValueError, match="expects x, y"):
+        spearman_resampled(x, y[:3], rows)

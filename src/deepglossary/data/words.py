@@ -83,6 +83,43 @@ def read_verses(path=None, expected_sha256: str | None = None) -> list[str]:
     return verses
 
 
+BOOKS = (
+    "Genesis", "Exodus", "Leviticus", "Numbers", "Deuteronomy", "Joshua", "Judges", "Ruth",
+    "1 Samuel", "2 Samuel", "1 Kings", "2 Kings", "1 Chronicles", "2 Chronicles", "Ezra",
+    "Nehemiah", "Esther", "Job", "Psalms", "Proverbs", "Ecclesiastes", "Song of Solomon",
+    "Isaiah", "Jeremiah", "Lamentations", "Ezekiel", "Daniel", "Hosea", "Joel", "Amos",
+    "Obadiah", "Jonah", "Micah", "Nahum", "Habakkuk", "Zephaniah", "Haggai", "Zechariah",
+    "Malachi", "Matthew", "Mark", "Luke", "John", "Acts", "Romans", "1 Corinthians",
+    "2 Corinthians", "Galatians", "Ephesians", "Philippians", "Colossians", "1 Thessalonians",
+    "2 Thessalonians", "1 Timothy", "2 Timothy", "Titus", "Philemon", "Hebrews", "James",
+    "1 Peter", "2 Peter", "1 John", "2 John", "3 John", "Jude", "Revelation")
+"""The 66 books in the source's order; the file's book number ``b`` (1 to 66) is
+``BOOKS[b - 1]``."""
+
+
+def verse_numbers(path=None, expected_sha256: str | None = None) -> np.ndarray:
+    """(31,102, 3) int64: the book (1 to 66, see :data:`BOOKS`), chapter and verse of each
+    verse of :func:`read_verses`, in the same order, read from the same checked file."""
+    path = checked_file(path, source_path() if path is None else path, SOURCE_SHA256,
+                        expected_sha256)
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
+        rows = csv.reader(f)
+        next(rows)
+        return np.array([[int(row[1]), int(row[2]), int(row[3])] for row in rows],
+                        dtype=np.int64)
+
+
+def locate(corpus: WordCorpus, position: int) -> str:
+    """The verse that holds ``corpus.ids[position]``, as "Book chapter:verse" (for the corpus
+    read from the installed source). ``ValueError`` when ``position`` is not in
+    ``0 .. len(corpus.ids) - 1``."""
+    if not 0 <= int(position) < len(corpus.ids):
+        raise ValueError(f"position must be in 0 .. {len(corpus.ids) - 1}, got {position}")
+    verse = int(np.searchsorted(corpus.verse_starts, int(position), side="right")) - 1
+    book, chapter, number = verse_numbers()[verse]
+    return f"{BOOKS[book - 1]} {chapter}:{number}"
+
+
 @dataclass
 class WordCorpus:
     """The tokenised corpus and its vocabulary.

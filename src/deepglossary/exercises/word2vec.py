@@ -6,13 +6,17 @@ respect to the input (centre) vectors with the package's hand-derived one
 catch the usual slips: sigma(s_o) in place of sigma(s_o) - 1 (the sign of the positive term),
 a noise term with sigma(-s_k), the sum over the K noise words forgotten or taken over the wrong
 axis (B != K != d, so a wrong axis cannot even have the right shape), K = 1, one example, a
-per-example upstream gradient, scores of +-800 (where a naive 1 / (1 + exp(-s)) overflows to
-nan in float64 warnings and inf), and float32 (the result keeps the input's dtype).
+per-example upstream gradient, scores of +-800, and float32 (the result keeps the input's
+dtype). The +-800 scores do not catch a plain 1 / (1 + exp(-s)): exp(800) = inf gives 1/inf = 0,
+the right limit, so that answer passes (with an overflow warning). They catch the form
+exp(s) / (1 + exp(s)), which gives inf/inf = nan.
 
 ``check_analogy`` checks a student's 3CosAdd solver against ``wordsim.solve_analogies`` on
-vectors built so that the naive answers fail: the three question words are excluded (without
-that, b itself is often the nearest word), the rows are normalised before the offset (raw
-vectors let a long vector win), and the answer is the argmax of the cosine.
+vectors built so that the naive answers fail: each of the three question words must be
+excluded (in the first cases b or c is the nearest row to the target; in the last, a, b and c
+are near copies of one vector, so the target is close to all three and a solver that forgets
+to exclude a answers a), the rows are normalised before the offset (raw vectors let a long
+vector win), and the answer is the argmax of the cosine.
 """
 
 import numpy as np
@@ -66,6 +70,9 @@ def _analogy_cases(rng):
         W[4] = 40 * (W[b] - W[a] + W[c] + 0.9 * rng.standard_normal(dim))   # long decoy
         questions = np.array([[a, b, c], [b, a, d], [c, d, a]])
         cases.append((W, questions))
+    W = rng.standard_normal((10, 6))                  # a, b, c near copies: b - a + c ~ a
+    W[1:3] = W[0] + 0.05 * rng.standard_normal((2, 6))
+    cases.append((W, np.array([[0, 1, 2], [1, 2, 0], [2, 0, 1]])))
     return cases
 
 

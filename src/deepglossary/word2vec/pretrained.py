@@ -20,7 +20,7 @@ import numpy as np
 from deepglossary.data.files import checked_file
 
 WEIGHTS = pathlib.Path(__file__).resolve().parents[1] / "data" / "word2vec_web.npz"
-WEIGHTS_SHA256 = "003d0852f05d014fbb11307ca4928a544ca4c6197b98ad62c41793e2140ccc4d"
+WEIGHTS_SHA256 = "0d6335843aec6ffa29db07b715b47657bf7c7f7dac6d8951c31540768690fdf6"
 
 
 @dataclass

@@ -46,8 +46,10 @@ def keep_probability(counts, sample: float = 1e-3) -> np.ndarray:
 
     The variant of the released C code (and of gensim): with f the word's share of the tokens,
     ``p_keep = (sqrt(f / t) + 1) t / f``, capped at 1, t = ``sample``. The paper (Mikolov et al.
-    2013b, eq. 5) writes the discard probability ``1 - sqrt(t / f)`` instead; both keep rare
-    words whole and thin a word of share f >> t to about sqrt(t / f) of its occurrences.
+    2013b, eq. 5) writes the discard probability ``1 - sqrt(t / f)`` instead; both thin a word of
+    share f >> t to about sqrt(t / f) of its occurrences, but near t they differ: the paper
+    thins every word with f > t, this formula keeps every occurrence up to f = (1 + sqrt 5)^2 / 4
+    t ~ 2.62 t (at f = 2t: the paper keeps 71%, this 100%).
     ``sample=0`` keeps everything. Shape: (V,) ints -> (V,) float64 in (0, 1].
     """
     counts = _check_counts(counts)
