@@ -29,9 +29,12 @@ test: $(STAMP)
 # first cell would pay for it on a fresh machine.
 book: $(STAMP)
 	$(BIN)/python -c "import matplotlib.pyplot, torch, deepglossary"
-	@OPENBLAS_NUM_THREADS=1 DG_BOOK_FRAMES=$(FRAMES) $(BIN)/jupyter-book build . --all -W --keep-going \
+	@mkdir -p _build && rm -f _build/frames.log
+	@OPENBLAS_NUM_THREADS=1 DG_BOOK_FRAMES=$(FRAMES) DG_FRAMES_LOG=$(CURDIR)/_build/frames.log \
+	  $(BIN)/jupyter-book build . --all -W --keep-going \
 	  || { find _build/html/reports -name '*.log' 2>/dev/null | while read -r log; do \
 	         echo "==== failed: $$log"; cat "$$log"; done; exit 1; }
+	@test ! -f _build/frames.log || awk -F'\t' '{n++; f+=$$2; t+=$$3} END {printf "%d widgets, %d precomputed frames, %.0f s drawing them\n", n, f, t}' _build/frames.log
 	@echo "Open: file://$(CURDIR)/_build/html/index.html"
 
 # The built book in headless Chromium with no network (formulas, images, links, solutions,
