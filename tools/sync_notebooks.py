@@ -122,7 +122,14 @@ def main(argv=None) -> int:
     stale = []
     for path in [p.resolve() for p in args.paths] or notebooks():
         before = path.read_text()
-        after = dumps(synced(json.loads(before)))
+        if path.parent == ROOT / "book":          # a guide page: no setup cell, outputs only
+            nb = json.loads(before)
+            for cell in nb["cells"]:
+                if cell["cell_type"] == "code":
+                    cell["outputs"], cell["execution_count"] = [], None
+            after = dumps(nb)
+        else:
+            after = dumps(synced(json.loads(before)))
         if after != before:
             stale.append(path.relative_to(ROOT))
             if not args.check:

@@ -12,6 +12,12 @@ products and one scatter:
 with Ybar the upstream gradient laid out like Y, (Cout/G, N Ho Wo) per group, and G the number of
 groups: they split the channels into G independent convolutions; ``groups == in_channels``
 is the depthwise convolution.
+
+The depthwise convolution with one filter per channel (``groups == in_channels ==
+out_channels``) takes a faster path: its products are (N Ho Wo, kh kw) @ (kh kw, 1), one per
+channel, far too thin for BLAS, so it is computed directly as a sum of kh kw shifted, strided
+slices of the padded input, each scaled by one weight per channel (see
+:func:`depthwise_forward`). Set ``DEPTHWISE_FAST = False`` to send it through im2col as well.
 """
 
 from __future__ import annotations
@@ -22,7 +28,11 @@ import numpy as np
 
 from deepglossary import init
 from deepglossary.nn.core import Layer, Parameter, as_input
-from deepglossary.nn.im2col import Window, col2im, im2col, pair
+from deepglossary.nn.im2col import Window, _slices, col2im, im2col, pad, pair
+
+DEPTHWISE_FAST = True
+"""Compute depthwise convolutions (groups == in_channels == out_channels) by shifted slices;
+False sends them through the general im2col path (the tests compare the two)."""
 
 
 def _check_conv_args(layer, in_channels, out_channels, groups):
@@ -75,14 +85,104 @@ def check_window_fits(shape, window: Window, layer: str) -> None:
             f"shape {tuple(shape)}")
 
 
+DEPTHWISE_BLOCK_BYTES = 2**19
+"""The fast path works through the batch in blocks of about this many bytes of padded input, so
+that the kh kw passes over a block read it from the cache instead of from main memory."""
+
+
+def _batch_blocks(xp) -> tuple[range, int]:
+    """Start indices and size B of the batch blocks of the padded input xp (N, C, Hp, Wp)."""
+    per_item = xp[0].nbytes                                              # C Hp Wp itemsize
+    size = max(1, DEPTHWISE_BLOCK_BYTES // max(1, per_item))
+    return range(0, xp.shape[0], size), size
+
+
+def depthwise_forward(x, weight, bias, window: Window):
+    """The depthwise convolution (one filter per channel) as a sum of shifted slices.
+
+    x (N, C, H, W), weight (C, 1, kh, kw), bias (C,) or None -> y (N, C, Ho, Wo) and what
+    :func:`depthwise_backward` needs. With X the zero-padded input and s, d stride and dilation,
+
+        y[n, c, p, q] = b[c] + sum_{i, j} w[c, 0, i, j] X[n, c, p s + i d, q s + j d],
+
+    so for each kernel offset (i, j) the term is the strided slice X[:, :, i d :: s, j d :: s]
+    (Ho x Wo positions) times one weight per channel: kh kw elementwise products, no im2col.
+    The batch is worked through in blocks that fit in the cache (``DEPTHWISE_BLOCK_BYTES``).
+    PyTorch: ``torch.nn.functional.conv2d(x, weight, bias, groups=C)``.
+    """
+    n, c, h, w = x.shape
+    kh, kw = window.kernel
+    ho, wo = window.output_size(h, w)
+    xp = pad(x, window.padding)                                          # (N, C, Hp, Wp)
+    y = np.empty((n, c, ho, wo), dtype=x.dtype)                          # (N, C, Ho, Wo)
+    starts, size = _batch_blocks(xp)
+    buffer = np.empty((min(size, n), c, ho, wo), dtype=x.dtype)          # (B, C, Ho, Wo)
+    for start in starts:
+        xb, yb = xp[start : start + size], y[start : start + size]       # a block of B items
+        term = buffer[: len(xb)]                                         # (B, C, Ho, Wo)
+        for i in range(kh):
+            for j in range(kw):
+                rows, cols = _slices(window, i, j, ho, wo)
+                wij = weight[:, 0, i, j][None, :, None, None]            # (1, C, 1, 1)
+                if i == 0 and j == 0:
+                    np.multiply(xb[:, :, rows, cols], wij, out=yb)       # w_00 X_00
+                else:
+                    np.multiply(xb[:, :, rows, cols], wij, out=term)     # w_ij X_ij
+                    yb += term                                           # (B, C, Ho, Wo)
+    if bias is not None:
+        y += bias[None, :, None, None]                                   # + b (1, C, 1, 1)
+    return y, (xp, None, x.shape, (ho, wo))     # wmat None marks the depthwise path
+
+
+def depthwise_backward(g, weight, saved, window: Window, with_bias: bool):
+    """(dx, dweight, dbias) of :func:`depthwise_forward` from g (N, C, Ho, Wo).
+
+    Each term w_ij X_ij of the forward sum is linear in both factors, so
+
+        dX_ij = w_ij g   (added into the padded slice it was read from: overlapping windows add)
+        dw_ij = sum over N, Ho, Wo of g X_ij
+        db    = sum over N, Ho, Wo of g
+
+    and dx is the padded gradient with its border cut off.
+    """
+    xp, _, xshape, (ho, wo) = saved
+    n, c, h, w = xshape
+    kh, kw = window.kernel
+    pt, _, pl, _ = window.padding
+    dxp = np.zeros(xp.shape, dtype=g.dtype)                              # (N, C, Hp, Wp)
+    dweight = np.zeros(weight.shape, dtype=g.dtype)                      # (C, 1, kh, kw)
+    starts, size = _batch_blocks(xp)
+    buffer = np.empty((min(size, n), c, ho, wo), dtype=g.dtype)          # (B, C, Ho, Wo)
+    for start in starts:
+        xb, gb = xp[start : start + size], g[start : start + size]       # a block of B items
+        dxb, term = dxp[start : start + size], buffer[: len(xb)]         # (B, C, Hp, Wp) ...
+        for i in range(kh):
+            for j in range(kw):
+                rows, cols = _slices(window, i, j, ho, wo)
+                np.multiply(gb, xb[:, :, rows, cols], out=term)          # g X_ij (B, C, Ho, Wo)
+                dweight[:, 0, i, j] += term.sum(axis=(0, 2, 3))          # dw_ij (C,)
+                np.multiply(gb, weight[:, 0, i, j][None, :, None, None], out=term)  # w_ij g
+                dxb[:, :, rows, cols] += term                            # dX_ij (B, C, Ho, Wo)
+    dbias = g.sum(axis=(0, 2, 3)) if with_bias else None                 # db (C,)
+    return dxp[:, :, pt : pt + h, pl : pl + w], dweight, dbias          # (N, C, H, W)
+
+
+def _is_depthwise(x_channels, weight, groups) -> bool:
+    """True for groups == in_channels == out_channels: one (kh, kw) filter per channel."""
+    return DEPTHWISE_FAST and groups == x_channels == weight.shape[0] and weight.shape[1] == 1
+
+
 def conv2d_forward(x, weight, bias, window: Window, groups: int):
     """y = conv(x) (N, Cout, Ho, Wo) and what the backward pass needs.
 
     The data are laid out channels-first, (C, N, H, W), so that the im2col matrix is
     (kh kw Cg, N Ho Wo) per group with no transpose, and the product with the kernel bank is
-    one (batched) matrix product.
+    one (batched) matrix product. Depthwise convolutions (groups == C == Cout) go to
+    :func:`depthwise_forward` unless ``DEPTHWISE_FAST`` is False.
     """
     n, c, h, w = x.shape
+    if _is_depthwise(c, weight, groups):
+        return depthwise_forward(x, weight, bias, window)
     cout, cg, kh, kw = weight.shape
     ho, wo = window.output_size(h, w)
     m = n * ho * wo
@@ -103,6 +203,8 @@ def conv2d_forward(x, weight, bias, window: Window, groups: int):
 def conv2d_backward(g, weight, saved, window: Window, groups: int, with_bias: bool):
     """(dx, dweight, dbias) from the upstream gradient g (N, Cout, Ho, Wo)."""
     cols, wmat, xshape, (ho, wo) = saved
+    if wmat is None:                                   # the forward pass took the depthwise path
+        return depthwise_backward(g, weight, saved, window, with_bias)
     n, c = xshape[:2]
     cout, cg, kh, kw = weight.shape
     gmat = g.transpose(1, 0, 2, 3).reshape(groups, cout // groups, n * ho * wo)  # (G, Cout/G, M)
