@@ -24,16 +24,17 @@ def _title(nb) -> str:
 
 
 def chapters(book) -> dict[str, str]:
-    """Every chapter of the book (``part/slug``) with its title, in the toc's order."""
+    """Every chapter of the book (``part/slug``) with its title, in the toc's order (not the
+    guide pages at the book's root)."""
     import yaml
 
     book = pathlib.Path(book)
     toc = yaml.safe_load((book.parent / "_toc.yml").read_text())
     out = {}
-    for part in toc["parts"]:
+    for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
         for ch in part["chapters"]:
             path = book.parent / (ch["file"] + ".ipynb")
-            if path.exists():
+            if path.exists() and ch["file"].count("/") == 2:     # book/<part>/<slug>: a chapter
                 out[str(path.relative_to(book).with_suffix(""))] = _title(
                     json.loads(path.read_text()))
     return out
