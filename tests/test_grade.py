@@ -66,10 +66,11 @@ def chapter():
             "nbformat": 4, "nbformat_minor": 5}
 
 
+RIGHT_COUNT = "    return sum(b * (a + 1) for a, b in zip(sizes, sizes[1:]))\n"
 ANSWERS = {
     "alice": {"my_softmax": "    e = np.exp(z - z.max(axis=-1, keepdims=True))\n"
                             "    return e / e.sum(axis=-1, keepdims=True)\n",
-              "count_parameters": "    return sum(b * (a + 1) for a, b in zip(sizes, sizes[1:]))\n"},
+              "count_parameters": RIGHT_COUNT},
     "bob": {"my_softmax": "    return np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)\n",
             "count_parameters": "    return sum(a * b for a, b in zip(sizes, sizes[1:]))\n"},
     "carol": {"my_softmax": "    e = np.exp(z - z.max(axis=-1, keepdims=True))\n"
@@ -78,7 +79,7 @@ ANSWERS = {
     "dave": {"my_softmax": "    raise ValueError('my softmax is broken')\n"},
     "frank": {"my_softmax": "    import torch\n"
                             "    return torch.softmax(torch.as_tensor(z), -1).numpy()\n",
-              "count_parameters": "    return sum(b * (a + 1) for a, b in zip(sizes, sizes[1:]))\n"},
+              "count_parameters": RIGHT_COUNT},
 }
 
 

@@ -102,6 +102,9 @@ def check_topk_correct_torch(fn):
                 raise AssertionError(f"expected shape ({shape[0]},), got {tuple(got.shape)}: "
                                      f"reduce over the k guesses with .any(dim=1) ({what})")
             if not np.array_equal(got.numpy(), expected):
-                raise AssertionError(f"wrong rows {np.flatnonzero(got.numpy() != expected)} "
-                                     f"({what}, {dtype}): take topk along dim=1, the classes")
+                bad = np.flatnonzero(got.numpy() != expected)
+                raise AssertionError(f"wrong rows {bad} ({what}, {dtype}): expected "
+                                     f"{expected[bad].tolist()}, got {got.numpy()[bad].tolist()}"
+                                     f" for targets {targets[bad].tolist()}; take the k largest "
+                                     "logits along dim=1, the classes")
     return passed("top-k in torch", len(cases))

@@ -1,0 +1,1 @@
+"""Registry of typical wrong answers for the exercise checkers (tests/test_checkers.py)."""
